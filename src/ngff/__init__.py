@@ -42,6 +42,7 @@ from .model import (
 
 if TYPE_CHECKING:
     from .reader import read
+    from .writer import write, write_labels
     from .validation import Problem, Report, validate, validate_attrs
 
 __version__ = "0.1.0"
@@ -49,6 +50,8 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "read",
+    "write",
+    "write_labels",
     "validate",
     "validate_attrs",
     "Report",
@@ -78,6 +81,8 @@ __all__ = [
 
 _LAZY = {
     "read": ("reader", "read"),
+    "write": ("writer", "write"),
+    "write_labels": ("writer", "write_labels"),
     "validate": ("validation", "validate"),
     "validate_attrs": ("validation", "validate_attrs"),
     "Report": ("validation", "Report"),

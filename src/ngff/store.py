@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import InvalidMetadataError, MissingArrayError, StoreError
 
-__all__ = ["Store", "NodeDocument", "open_store", "join", "enable_fast_codecs"]
+__all__ = ["Store", "NodeDocument", "open_store", "join", "enable_fast_codecs", "put_json", "OutputDirectory"]
 
 ZARR_JSON = "zarr.json"
 ZATTRS = ".zattrs"
@@ -352,3 +352,95 @@ def _open_url(url: str) -> Store:
     except Exception as exc:
         raise StoreError(f"cannot open: {exc}", location=url) from exc
     return Store(url, store)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _local_path(location: str | os.PathLike[str], what: str) -> Path:
+    text = os.fspath(location)
+    if text.startswith("file://"):
+        text = text[len("file://") :]
+    elif "://" in text:
+        raise StoreError(f"{what} to URLs is not supported yet; write locally and upload", location=text)
+    return Path(text).expanduser().absolute()
+
+
+def put_json(root: Path, key: str, document: Mapping[str, Any]) -> None:
+    """Write a JSON document under ``root/key`` atomically (temporary file, then rename)."""
+    target = root / key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        temporary.write_text(json.dumps(document, indent=2, allow_nan=False))
+        os.replace(temporary, target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise StoreError(f"cannot write: {exc.strerror or exc}", location=str(target)) from exc
+
+
+class OutputDirectory:
+    """A new store written beside its destination and moved into place when complete.
+
+    An interrupted or failed write leaves the destination as it was: the new store
+    only replaces it (and an old store is only removed) once everything is written.
+
+    Parameters
+    ----------
+    location
+        Destination directory.
+    overwrite
+        Whether an existing destination may be replaced.
+    protect
+        Locations being read from; replacing one of them (or a folder holding one) is
+        refused even with ``overwrite``.
+    """
+
+    def __init__(self, location: str | os.PathLike[str], *, overwrite: bool, protect: Sequence[str] = ()):
+        import uuid
+
+        self.final = _local_path(location, "writing")
+        for source in protect:
+            if "://" in source:
+                continue
+            src = Path(source).absolute().resolve()
+            final = self.final.resolve()
+            if src == final or final in src.parents or src in final.parents:
+                raise StoreError(
+                    "refusing to write over the store the data is read from; choose another destination",
+                    location=str(self.final),
+                    rule="never overwrite the input",
+                )
+        if self.final.exists() and not overwrite:
+            raise StoreError(
+                "the destination exists; pass overwrite=True to replace it", location=str(self.final)
+            )
+        self.path = self.final.with_name(f".{self.final.name}.ngff-tmp-{uuid.uuid4().hex[:8]}")
+        try:
+            self.path.mkdir(parents=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create: {exc.strerror or exc}", location=str(self.path)) from exc
+
+    def zarr_store(self):
+        """A zarr store writing into the temporary directory."""
+        import zarr.storage
+
+        return zarr.storage.LocalStore(self.path)
+
+    def commit(self) -> None:
+        """Move the finished store into place (replacing an old one last)."""
+        import shutil
+
+        old = None
+        if self.final.exists():
+            old = self.final.with_name(f".{self.final.name}.ngff-old-{self.path.name[-8:]}")
+            os.replace(self.final, old)
+        os.replace(self.path, self.final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        """Remove the partial store."""
+        import shutil
+
+        shutil.rmtree(self.path, ignore_errors=True)

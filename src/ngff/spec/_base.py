@@ -106,6 +106,23 @@ class Spec:
     array_dimensions_required: ClassVar[bool] = False
     #: A well lists an ``acquisition`` for every field when the plate has several (0.4+: MUST).
     acquisition_required: ClassVar[bool] = True
+    #: The plate object MUST carry ``version`` (0.1-0.3 schemas require it; 0.4+: SHOULD).
+    plate_version_required: ClassVar[bool] = False
+    #: Plate row/column names MUST be alphanumeric and well paths MUST be ``row/column`` (0.4+).
+    plate_names_alphanumeric: ClassVar[bool] = True
+    #: A well path written ``column/row`` is an error (0.5).  The 0.4 official test suite
+    #: itself writes such paths in its valid cases, so 0.4 only warns.
+    well_path_order_enforced: ClassVar[bool] = False
+    #: ``omero`` channel colours MUST be 6 hexadecimal digits (0.4+ text; before: any string).
+    omero_color_hex: ClassVar[bool] = True
+    #: Label arrays MUST have an integer data type (0.5); before, a layout comment only.
+    label_integer_dtype_required: ClassVar[bool] = False
+    #: "All label images SHOULD be listed" (0.5); before: "Unlisted groups MAY be labels".
+    unlisted_labels_discouraged: ClassVar[bool] = False
+    #: Groups between ``labels`` and a label image MUST NOT contain metadata (0.5).
+    labels_intermediate_metadata_forbidden: ClassVar[bool] = False
+    #: "The OME-Zarr Metadata version MUST be consistent within a hierarchy" (0.5).
+    hierarchy_version_consistent: ClassVar[bool] = False
     #: Names of the official JSON schemas of this version, by node kind.
     schema_names: ClassVar[Mapping[str, str]] = {
         "image": "image.schema",

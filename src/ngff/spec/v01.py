@@ -15,6 +15,9 @@ class V01(Spec):
     has_transforms = False
     well_indices = False
     acquisition_required = False
+    plate_version_required = True
+    plate_names_alphanumeric = False
+    omero_color_hex = False
     schema_names = {"image": "image.schema", "plate": "plate.schema", "well": "well.schema"}
 
     def parse_axes(self, raw: Any, where: str) -> tuple[Axis, ...]:

@@ -14,6 +14,11 @@ class V05(Spec):
     namespaced = True
     per_object_version = False
     dimension_names_required = True
+    well_path_order_enforced = True
+    label_integer_dtype_required = True
+    unlisted_labels_discouraged = True
+    labels_intermediate_metadata_forbidden = True
+    hierarchy_version_consistent = True
 
     def ome_attrs(self, attrs: Mapping[str, Any], where: str = "") -> Mapping[str, Any]:
         ome = attrs.get("ome")

@@ -1,0 +1,528 @@
+"""The ``ngff`` command line: ``info``, ``validate`` and ``demo``.
+
+Human output is drawn with rich; ``--json`` prints exactly one JSON object on stdout and
+nothing else, so the output can be piped into ``jq`` or read by programs.  Errors are
+one red line on stderr — never a traceback — and exit codes are stable:
+
+* ``info``: 0 success, 2 the location cannot be read or is not OME-Zarr.
+* ``validate``: 0 valid, 1 invalid, 2 the location cannot be read.
+* ``demo``: 0 success, 2 the sample could not be written.
+
+Only typer and rich are imported at module level; numpy, dask and zarr are imported by
+the commands that need them, so ``ngff --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import rich.box
+import typer
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from .errors import NgffError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="ngff",
+    help="Inspect, validate and create OME-Zarr (OME-NGFF 0.1-0.5) data.",
+    no_args_is_help=True,
+    add_completion=False,
+    # A crash in ngff is a bug: show a plain traceback, not rich's multi-page one.
+    pretty_exceptions_enable=False,
+)
+
+#: Exit code when the location cannot be read (or, for ``demo``, written).
+EXIT_UNREADABLE = 2
+#: Exit code of ``validate`` when the data breaks a rule.
+EXIT_INVALID = 1
+
+#: Channel names and colours of the demo sample.
+DEMO_CHANNELS: tuple[tuple[str, str], ...] = (("red", "FF0000"), ("green", "00FF00"), ("blue", "0000FF"))
+#: Physical pixel size of the demo sample, per axis (micrometer).
+DEMO_SCALE: Mapping[str, float] = {"z": 2.0, "y": 0.5, "x": 0.5}
+
+
+def _stdout() -> Console:
+    # Created per call so that the console follows a redirected sys.stdout (tests, pipes).
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        # Piped output has no width to respect; rich's 80-column default would squeeze tables.
+        console.width = 160
+    return console
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: int = EXIT_UNREADABLE) -> NoReturn:
+    """Print one red error line on stderr and exit with ``code``."""
+    _stderr().print(Text(f"error: {message}", style="bold red"))
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _reported_errors() -> Iterator[None]:
+    """Turn ngff and OS errors into a one-line message and exit code 2."""
+    try:
+        yield
+    except NgffError as exc:
+        _fail(str(exc))
+    except OSError as exc:  # e.g. permission denied while walking a store
+        _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+
+
+def _print_json(document: Any) -> None:
+    # Plain print, not rich: rich would wrap long lines and colour the text.
+    sys.stdout.write(json.dumps(document, indent=2, allow_nan=False) + "\n")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"ngff {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the ngff version and exit."),
+    ] = False,
+) -> None:
+    """Inspect, validate and create OME-Zarr (OME-NGFF 0.1-0.5) data."""
+
+
+# --------------------------------------------------------------------------- info
+
+
+@app.command()
+def info(
+    path: Annotated[str, typer.Argument(help="Directory store, .ozx/.zip file or URL.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+    size: Annotated[
+        bool, typer.Option("--size/--no-size", help="Add up the bytes stored (walks a local store).")
+    ] = True,
+) -> None:
+    """Describe an OME-Zarr image, label, plate, well or collection (reads no pixels)."""
+    from .summary import summarize
+
+    with _reported_errors():
+        summary = summarize(path, measure=size)
+    if json_output:
+        _print_json(summary)
+    else:
+        _stdout().print(render_summary(summary))
+
+
+def render_summary(summary: Mapping[str, Any]) -> RenderableType:
+    """Rich renderable of a :func:`ngff.summary.summarize` result."""
+    parts: list[RenderableType] = [_headline(summary)]
+    if summary.get("axes"):
+        parts.append(_axes_table(summary["axes"]))
+    if summary.get("levels"):
+        parts.append(_levels_table(summary["levels"], summary.get("dims") or []))
+    if summary.get("channels"):
+        parts.append(_channels_table(summary["channels"]))
+    if summary.get("labels"):
+        parts.append(_labels_table(summary["labels"]))
+    if summary.get("image_label"):
+        meta = summary["image_label"]
+        parts.append(
+            Text(f"label colours: {meta['colors']}   properties: {meta['properties']}   source: {meta['source']}")
+        )
+    if summary.get("plate"):
+        parts.append(_plate_view(summary["plate"]))
+    if summary.get("well"):
+        parts.append(_well_view(summary["well"]))
+    if summary.get("collection"):
+        parts.append(_collection_view(summary["collection"]))
+    parts.append(_footer(summary))
+    return Group(*parts)
+
+
+def _headline(summary: Mapping[str, Any]) -> Text:
+    text = Text()
+    text.append(str(summary["kind"]), style="bold cyan")
+    text.append(f"  OME-Zarr {summary['version']}", style="bold")
+    if summary.get("name"):
+        text.append(f"  {summary['name']!r}")
+    text.append("\n")
+    location = str(summary["location"])
+    if summary.get("path"):
+        location = f"{location.rstrip('/')}/{summary['path']}"
+    text.append(location, style="dim")
+    return text
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", box=rich.box.SIMPLE_HEAD)
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def _axes_table(axes: Sequence[Mapping[str, Any]]) -> Table:
+    table = _table("Axes", "name", "type", "unit", "orientation")
+    for axis in axes:
+        table.add_row(*(_cell(axis.get(k)) for k in ("name", "type", "unit", "orientation")))
+    return table
+
+
+def _levels_table(levels: Sequence[Mapping[str, Any]], dims: Sequence[str]) -> Table:
+    header = f" ({', '.join(dims)})" if dims else ""
+    # Columns that say nothing (no level sharded, no level shifted) are left out to save width.
+    sharded = any(level.get("shards") for level in levels)
+    shifted = any(any(level.get("translation") or ()) for level in levels)
+    columns = ["path", "shape", "dtype", "chunks"] + ["shards"] * sharded + ["codecs", "scale"]
+    table = _table(f"Levels{header}", *columns, *["translation"] * shifted)
+    for level in levels:
+        codecs = level.get("codecs")
+        row = [_cell(level["path"]), _shape(level.get("shape")), _cell(level.get("dtype")), _shape(level.get("chunks"))]
+        if sharded:
+            row.append(_shape(level.get("shards")))
+        row += [Text(", ".join(codecs) if codecs else "-", overflow="fold"), _vector(level.get("scale"))]
+        if shifted:
+            row.append(_vector(level.get("translation")))
+        table.add_row(*row)
+    return table
+
+
+def _channels_table(channels: Sequence[Mapping[str, Any]]) -> Table:
+    table = _table("Channels", "#", "label", "color", "window (start-end of min-max)", "active")
+    for i, channel in enumerate(channels):
+        color = channel.get("color")
+        swatch = Text(f"■ {color}", style=f"#{color}") if _is_hex_colour(color) else _cell(color)
+        window = channel.get("window")
+        window_text = (
+            f"{_num(window['start'])}-{_num(window['end'])} of {_num(window['min'])}-{_num(window['max'])}"
+            if window
+            else "-"
+        )
+        table.add_row(str(i), _cell(channel.get("label")), swatch, window_text, "yes" if channel.get("active") else "no")
+    return table
+
+
+def _labels_table(labels: Mapping[str, Any]) -> RenderableType:
+    if "error" in labels and not isinstance(labels["error"], Mapping):
+        return Text(f"labels: {labels['error']}", style="red")
+    table = _table("Labels", "name", "dims", "shape", "dtype", "levels", "colours")
+    for name, label in labels.items():
+        if "error" in label:
+            table.add_row(_cell(name), Text(label["error"], style="red"), "", "", "", "")
+            continue
+        table.add_row(
+            _cell(name),
+            ",".join(label["dims"]),
+            _shape(label["shape"]),
+            label["dtype"],
+            str(label["levels"]),
+            str(label["colors"]),
+        )
+    return table
+
+
+def _plate_view(plate: Mapping[str, Any]) -> RenderableType:
+    rows, columns = plate["rows"], plate["columns"]
+    lines = Text()
+    lines.append("Plate", style="bold")
+    if plate.get("name"):
+        lines.append(f" {plate['name']!r}")
+    lines.append(
+        f"\n{len(rows)} rows × {len(columns)} columns, {plate['wells']} of {len(rows) * len(columns)} wells present"
+    )
+    fields = plate.get("fields_per_well")
+    first = plate.get("first_well") or {}
+    if fields is not None:
+        lines.append(f", {fields} field(s) per well (from well {first.get('path')})")
+    if plate.get("field_count") is not None:
+        lines.append(f", field_count {plate['field_count']}")
+    if first.get("error"):
+        lines.append(f"\nfirst well {first.get('path')}: {first['error']}", style="red")
+    parts: list[RenderableType] = [lines]
+    if columns and len(columns) <= 48:  # a 1536-well plate still fits a wide terminal
+        parts.append(_plate_grid(rows, columns, plate["well_paths"]))
+    if plate.get("acquisitions"):
+        table = _table("Acquisitions", "id", "name", "max fields", "description")
+        for acq in plate["acquisitions"]:
+            table.add_row(
+                str(acq["id"]), _cell(acq.get("name")), _cell(acq.get("maximum_field_count")), _cell(acq.get("description"))
+            )
+        parts.append(table)
+    return Group(*parts)
+
+
+def _plate_grid(rows: Sequence[str], columns: Sequence[str], well_paths: Sequence[str]) -> Text:
+    present = {tuple(p.split("/")[-2:]) for p in well_paths}
+    width = max(len(c) for c in columns)
+    label_width = max(len(r) for r in rows) if rows else 1
+    grid = Text(" " * (label_width + 1) + " ".join(c.rjust(width) for c in columns) + "\n", style="dim")
+    for row in rows:
+        grid.append(row.rjust(label_width) + " ", style="dim")
+        for column in columns:
+            mark = "●" if (row, column) in present else "·"
+            grid.append(mark.rjust(width) + " ", style="green" if mark == "●" else "dim")
+        grid.append("\n")
+    return grid
+
+
+def _well_view(well: Mapping[str, Any]) -> Text:
+    text = Text()
+    text.append("Well", style="bold")
+    text.append(f"\n{well['fields']} field(s): {', '.join(well['field_paths'])}")
+    if well.get("acquisitions"):
+        text.append(f"\nacquisitions: {', '.join(str(a) for a in well['acquisitions'])}")
+    return text
+
+
+def _collection_view(collection: Mapping[str, Any]) -> RenderableType:
+    kind = collection.get("type") or "collection"
+    text = Text()
+    text.append(f"Collection ({kind})", style="bold")
+    series = collection.get("series") or []
+    text.append(f"\n{len(series)} image(s): {', '.join(series) if series else '-'}")
+    if collection.get("plate"):
+        return Group(text, _plate_view(collection["plate"]))
+    return text
+
+
+def _footer(summary: Mapping[str, Any]) -> Text:
+    text = Text()
+    if summary.get("orientation_code"):
+        text.append(f"orientation: {summary['orientation_code']}\n")
+    size = summary.get("bytes_on_disk")
+    text.append("bytes on disk: ")
+    text.append(_bytes(size) if size is not None else "unknown", style="bold")
+    return text
+
+
+def _cell(value: Any) -> Text:
+    # Text (not markup) because names and paths may contain "[...]".
+    return Text("-" if value is None else str(value))
+
+
+def _shape(values: Sequence[Any] | None) -> Text:
+    # "64×256×256" keeps the many shape columns of the levels table narrow.
+    return Text("-" if values is None else "×".join(_num(v) for v in values))
+
+
+def _vector(values: Sequence[Any] | None) -> Text:
+    return Text("-" if values is None else ", ".join(_num(v) for v in values))
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{size:,} bytes" if unit == "bytes" else f"{value:.1f} {unit} ({size:,} bytes)"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def _is_hex_colour(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 6 and all(c in "0123456789abcdefABCDEF" for c in value)
+
+
+# --------------------------------------------------------------------------- validate
+
+
+@app.command()
+def validate(
+    path: Annotated[str, typer.Argument(help="Directory store, .ozx/.zip file or URL.")],
+    strict: Annotated[bool, typer.Option("--strict", help="Treat SHOULD rules (warnings) as errors.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+    schemas: Annotated[
+        Path | None,
+        typer.Option("--schemas", help="Directory of OME-Zarr JSON schemas to use instead of the bundled ones."),
+    ] = None,
+) -> None:
+    """Check a location against the OME-Zarr specification.
+
+    Exit code 0 when valid, 1 when invalid, 2 when the location cannot be read.
+    """
+    from . import validate as run_validation
+    from .store import open_store
+
+    with _reported_errors():
+        # Opening first separates "cannot be read" (exit 2) from "breaks a rule" (exit 1).
+        open_store(path)
+        report = run_validation(path, strict=strict, schemas=schemas)
+    if json_output:
+        _print_json(report.to_dict())
+    else:
+        _stdout().print(render_report(report, path))
+    if not report.ok:
+        raise typer.Exit(EXIT_INVALID)
+
+
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def render_report(report: Any, location: str) -> RenderableType:
+    """Rich renderable of a validation :class:`~ngff.Report`."""
+    problems = list(report.problems)
+    parts: list[RenderableType] = []
+    if problems:
+        table = _table("Problems", "severity", "path", "rule", "message")
+        for problem in problems:
+            severity = str(problem.severity)
+            table.add_row(
+                Text(severity, style=_SEVERITY_STYLE.get(severity, "")),
+                _cell(problem.path or "/"),
+                _cell(problem.rule),
+                _cell(problem.message),
+            )
+        parts.append(table)
+    counts: dict[str, int] = {}
+    for problem in problems:
+        counts[str(problem.severity)] = counts.get(str(problem.severity), 0) + 1
+    tally = ", ".join(f"{n} {severity}{'s' if n != 1 else ''}" for severity, n in counts.items())
+    if report.ok:
+        verdict = Text(f"✓ valid: {location}", style="bold green")
+    else:
+        verdict = Text(f"✗ invalid: {location}", style="bold red")
+    # version and kind are extras of ngff's Report; other report objects may lack them.
+    version, kind = getattr(report, "version", None), getattr(report, "kind", None)
+    if version or kind:
+        verdict.append(f"  OME-Zarr {version or '?'} {kind or ''}".rstrip(), style="")
+    if tally:
+        verdict.append(f"  ({tally})", style="")
+    parts.append(verdict)
+    return Group(*parts)
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@app.command()
+def demo(
+    output_dir: Annotated[
+        Path, typer.Argument(help="Folder to write demo.ome.zarr into (replaced if it exists).")
+    ] = Path("demo_output"),
+    napari: Annotated[
+        bool | None,
+        typer.Option(
+            "--napari/--headless",
+            help="Open the result in napari (default: when a display, napari and the plugin reader exist).",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[str, typer.Option("--version", help="OME-Zarr version to write (0.4 or 0.5).")] = "0.5",
+    shape: Annotated[str, typer.Option("--shape", help="z,y,x size of the synthetic volume.")] = "64,256,256",
+) -> None:
+    """Write a synthetic 3-channel 3-D pyramid with a "cells" label, show its summary and optionally open it in napari."""
+    size = _parse_shape(shape)
+    target = output_dir / "demo.ome.zarr"
+    with _reported_errors():
+        write_demo(target, version=version, shape=size)
+        from .summary import summarize
+
+        summary = summarize(target)
+    _stdout().print(render_summary(summary))
+    if napari if napari is not None else napari_available():
+        open_in_napari(target)
+
+
+def _parse_shape(text: str) -> tuple[int, int, int]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or min(values) < 1:
+        raise typer.BadParameter(f"expected three positive integers like 64,256,256, got {text!r}", param_hint="--shape")
+    return values  # type: ignore[return-value]
+
+
+def write_demo(target: Path, *, version: str = "0.5", shape: tuple[int, int, int] = (64, 256, 256)) -> Any:
+    """Write the demo sample (synthetic volume + "cells" label) to ``target``.
+
+    Returns
+    -------
+    ngff.Image
+        The written image.
+    """
+    from .samples import synthetic_labels, synthetic_volume
+    from .writer import write, write_labels
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    image = write(
+        synthetic_volume(shape, channels=len(DEMO_CHANNELS)),
+        target,
+        dims=("c", "z", "y", "x"),
+        scale=dict(DEMO_SCALE),
+        units={axis: "micrometer" for axis in DEMO_SCALE},
+        name="demo",
+        channels=[{"label": label, "color": color} for label, color in DEMO_CHANNELS],
+        version=version,
+        overwrite=True,
+    )
+    write_labels(target, "cells", synthetic_labels(shape))
+    return image
+
+
+def napari_available() -> bool:
+    """True when ``demo`` should open napari by default.
+
+    That needs a display, an importable napari, no CI, and a reader contribution in the
+    plugin manifest (without it napari could not open the store through our plugin).
+    Nothing is imported: napari takes seconds to import.
+    """
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        return False
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    if importlib.util.find_spec("napari") is None:
+        return False
+    return _plugin_has_reader()
+
+
+def _plugin_has_reader() -> bool:
+    spec = importlib.util.find_spec("napari_ngff")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    for folder in spec.submodule_search_locations:
+        manifest = Path(folder) / "napari.yaml"
+        try:
+            text = manifest.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        # A line "readers:" (any indentation) declares the reader contribution.
+        if any(line.strip().startswith("readers:") for line in text.splitlines()):
+            return True
+    return False
+
+
+def open_in_napari(path: Path) -> None:  # pragma: no cover - needs a display
+    """Open ``path`` in a napari viewer through the napari-ngff reader and run the event loop."""
+    import napari  # deliberately local: napari (and Qt) are optional and slow to import
+
+    viewer = napari.Viewer()
+    viewer.open(str(path), plugin="napari-ngff")
+    napari.run()
+
+
+def main() -> None:
+    """Entry point of the ``ngff`` console script."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

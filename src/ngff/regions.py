@@ -1,0 +1,263 @@
+"""The pyramid engine: one pass over the input, one dask task per region.
+
+A *pass* reads a source (the input data, or an already written level) region by
+region.  Each task reads its region once (plus the few pixels of context the filter
+needs), computes in memory every level the region can produce, and writes those
+levels' finished shards (or chunks).  A level can be produced by a region when the
+region maps onto whole write units of that level; levels too coarse for that are made
+by a further pass whose source is the last level written - a fraction of the data.
+
+Regions are sized to a memory budget, so peak memory is about ``workers x region``
+whatever the image size.  Because every level is rounded to its dtype before the next
+is computed, and image borders are padded at every level, the result does not depend
+on how the image was cut into regions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .pyramid import halo, reduce_block
+
+__all__ = ["LevelPlan", "PassPlan", "plan_passes", "run_passes", "DEFAULT_REGION_BYTES"]
+
+#: Uncompressed bytes of one region (per task); two tasks run at once on two cores.
+DEFAULT_REGION_BYTES = 64 * 2**20
+
+
+@dataclass
+class LevelPlan:
+    """One pyramid level: shape, absolute factors, chunking, and its array once created."""
+
+    shape: tuple[int, ...]
+    factors: tuple[int, ...]
+    chunks: tuple[int, ...]
+    shards: tuple[int, ...] | None = None
+    array: Any = None
+
+
+@dataclass
+class PassPlan:
+    """Levels written from one source, region by region."""
+
+    source_level: int | None  # None: the input data
+    levels: list[int]
+    region: tuple[int, ...]
+    source_shape: tuple[int, ...] = ()
+    source_factors: tuple[int, ...] = ()
+
+    def regions(self) -> list[tuple[int, ...]]:
+        """Start index of every region, in C order."""
+        ranges = [range(0, n, r) for n, r in zip(self.source_shape, self.region)]
+        return list(itertools.product(*ranges))
+
+
+@dataclass
+class _Progress:
+    total: int
+    callback: Callable[[int, int], None] | None
+    done: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def step(self) -> None:
+        if self.callback is None:
+            return
+        with self.lock:
+            self.done += 1
+            done = self.done
+        self.callback(done, self.total)
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
+
+
+def _grow(unit: Sequence[int], limit: Sequence[int], growable: Sequence[bool], itemsize: int, budget: int) -> list[int]:
+    """Double a region along growable axes (smallest first) while it fits the budget."""
+    region = [min(u, n) if n else u for u, n in zip(unit, limit)]
+    while True:
+        candidates = [d for d in range(len(region)) if growable[d] and region[d] < limit[d]]
+        candidates.sort(key=lambda d: region[d])
+        for d in candidates:
+            trial = list(region)
+            trial[d] = min(region[d] * 2, limit[d]) if region[d] * 2 < limit[d] else limit[d]
+            if trial[d] < limit[d] and trial[d] % unit[d]:
+                continue
+            if math.prod(trial) * itemsize <= budget:
+                region = trial
+                break
+        else:
+            return region
+
+
+def plan_passes(
+    levels: list[LevelPlan],
+    *,
+    itemsize: int,
+    sharded: bool,
+    shard0: tuple[int, ...] | None,
+    growable: Sequence[bool],
+    budget: int = DEFAULT_REGION_BYTES,
+) -> list[PassPlan]:
+    """Split the pyramid into passes and fix every level's shard shape.
+
+    Parameters
+    ----------
+    levels
+        Level 0 first; ``shards`` are filled in for sharded arrays.
+    itemsize
+        Bytes per pixel (for the region budget).
+    sharded
+        Whether the arrays are sharded (Zarr v3).
+    shard0
+        Shard shape requested for level 0, or None for automatic.
+    growable
+        Axes along which a region may extend beyond one unit (the space axes).
+    budget
+        Uncompressed bytes of one region.
+    """
+    passes: list[PassPlan] = []
+    remaining = list(range(len(levels)))
+    source: int | None = None
+    while remaining:
+        src_shape = levels[0].shape if source is None else levels[source].shape
+        src_factors = (1,) * len(src_shape) if source is None else levels[source].factors
+        first = levels[remaining[0]]
+        step = tuple(f // s for f, s in zip(first.factors, src_factors))
+        if source is None and shard0 is not None:
+            unit = list(shard0)
+        else:
+            unit = [c * s for c, s in zip(first.chunks, step)]
+        region = tuple(_grow(unit, src_shape, growable, itemsize, budget))
+        included = []
+        for k in remaining:
+            level = levels[k]
+            rel = tuple(f // s for f, s in zip(level.factors, src_factors))
+            fits = all(
+                r >= n or (r % q == 0 and (r // q) % c == 0)
+                for r, n, q, c in zip(region, src_shape, rel, level.chunks)
+            )
+            if not fits:
+                break
+            if sharded:
+                if k == 0 and shard0 is not None:
+                    level.shards = tuple(shard0)
+                else:
+                    level.shards = tuple(
+                        _round_up(m, c) if r >= n else r // q
+                        for r, n, q, c, m in zip(region, src_shape, rel, level.chunks, level.shape)
+                    )
+            included.append(k)
+        passes.append(
+            PassPlan(
+                source_level=source,
+                levels=included,
+                region=region,
+                source_shape=tuple(src_shape),
+                source_factors=tuple(src_factors),
+            )
+        )
+        remaining = remaining[len(included):]
+        source = included[-1]
+    return passes
+
+
+def read_region(source: Any, index: tuple[slice, ...], dtype: np.dtype) -> np.ndarray:
+    """Pixels of ``source[index]`` as a numpy array of ``dtype`` (numpy, zarr or dask)."""
+    part = source[index]
+    if hasattr(part, "compute"):
+        part = part.compute(scheduler="sync")
+    return np.asarray(part).astype(dtype, copy=False)
+
+
+def _process_region(
+    start: tuple[int, ...],
+    plan: PassPlan,
+    levels: list[LevelPlan],
+    source: Any,
+    dtype: np.dtype,
+    method: str,
+) -> None:
+    """Read one region of the pass's source and write every level of the pass from it."""
+    n_src = plan.source_shape
+    stop = tuple(min(s + r, n) for s, r, n in zip(start, plan.region, n_src))
+    prev = plan.source_factors
+    steps = []
+    for level_index in plan.levels:
+        steps.append(tuple(f // p for f, p in zip(levels[level_index].factors, prev)))
+        prev = levels[level_index].factors
+    # Context (halo) each level must carry so the levels below it can be filtered,
+    # worked out from the coarsest level of the pass upwards.
+    per_level: list[list[int]] = [[0] * len(n_src) for _ in plan.levels]
+    below = [0] * len(n_src)
+    for i in range(len(plan.levels) - 1, -1, -1):
+        per_level[i] = below
+        below = [s * h + halo(method, s) for s, h in zip(steps[i], below)]
+    source_halo = below
+
+    lo = [max(s - h, 0) for s, h in zip(start, source_halo)]
+    hi = [min(e + h, n) for e, h, n in zip(stop, source_halo, n_src)]
+    block = read_region(source, tuple(slice(a, b) for a, b in zip(lo, hi)), dtype)
+    block = _pad_edges(block, [a - (s - h) for a, s, h in zip(lo, start, source_halo)],
+                       [(e + h) - b for b, e, h in zip(hi, stop, source_halo)])
+    block_start = [s - h for s, h in zip(start, source_halo)]
+
+    for i, level_index in enumerate(plan.levels):
+        level = levels[level_index]
+        rel = tuple(f // p for f, p in zip(level.factors, plan.source_factors))
+        out_start = [s // q for s, q in zip(start, rel)]
+        out_stop = [e // q if e < n else m for e, q, n, m in zip(stop, rel, n_src, level.shape)]
+        context = per_level[i]
+        want_lo = [s - h for s, h in zip(out_start, context)]
+        want_hi = [e + h for e, h in zip(out_stop, context)]
+        lo = [max(a, 0) for a in want_lo]
+        hi = [min(b, m) for b, m in zip(want_hi, level.shape)]
+        out = reduce_block(block, steps[i], method, block_start, list(zip(lo, hi)))
+        block = _pad_edges(out, [a - w for a, w in zip(lo, want_lo)], [w - b for b, w in zip(hi, want_hi)])
+        block_start = want_lo
+        inner = tuple(slice(h, h + (e - s)) for h, s, e in zip(context, out_start, out_stop))
+        target = tuple(slice(s, e) for s, e in zip(out_start, out_stop))
+        level.array[target] = np.ascontiguousarray(block[inner])
+
+
+def _pad_edges(block: np.ndarray, before: Sequence[int], after: Sequence[int]) -> np.ndarray:
+    if not any(before) and not any(after):
+        return block
+    return np.pad(block, list(zip(before, after)), mode="edge")
+
+
+def run_passes(
+    passes: list[PassPlan],
+    levels: list[LevelPlan],
+    source: Any,
+    dtype: np.dtype,
+    method: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Execute the passes in order; the regions of a pass run as parallel dask tasks.
+
+    The active dask scheduler is used (threads by default; a ``dask.distributed``
+    client when one is active).
+    """
+    import dask
+
+    counter = _Progress(total=sum(len(p.regions()) for p in passes), callback=progress)
+    for plan in passes:
+        src = source if plan.source_level is None else levels[plan.source_level].array
+        tasks = [
+            dask.delayed(_run_one, pure=False)(start, plan, levels, src, dtype, method, counter)
+            for start in plan.regions()
+        ]
+        dask.compute(*tasks)
+
+
+def _run_one(start, plan, levels, source, dtype, method, counter) -> None:
+    _process_region(start, plan, levels, source, dtype, method)
+    counter.step()
