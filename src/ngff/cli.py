@@ -18,7 +18,7 @@ import importlib.util
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -49,7 +49,20 @@ EXIT_UNREADABLE = 2
 EXIT_INVALID = 1
 
 #: Channel names and colours of the demo sample.
-DEMO_CHANNELS: tuple[tuple[str, str], ...] = (("red", "FF0000"), ("green", "00FF00"), ("blue", "0000FF"))
+DEMO_CHANNELS: tuple[tuple[str, str], ...] = (
+    ("red", "FF0000"),
+    ("green", "00FF00"),
+    ("blue", "0000FF"),
+)
+#: RGBA colours given to the demo's cell labels, in turn.
+DEMO_LABEL_COLORS: tuple[tuple[int, int, int, int], ...] = (
+    (230, 159, 0, 255),
+    (86, 180, 233, 255),
+    (0, 158, 115, 255),
+    (240, 228, 66, 255),
+    (0, 114, 178, 255),
+    (204, 121, 167, 255),
+)
 #: Physical pixel size of the demo sample, per axis (micrometer).
 DEMO_SCALE: Mapping[str, float] = {"z": 2.0, "y": 0.5, "x": 0.5}
 
@@ -69,7 +82,8 @@ def _stderr() -> Console:
 
 def _fail(message: str, code: int = EXIT_UNREADABLE) -> NoReturn:
     """Print one red error line on stderr and exit with ``code``."""
-    _stderr().print(Text(f"error: {message}", style="bold red"))
+    one_line = " ".join(message.split())  # a message from deep inside may hold newlines
+    _stderr().print(Text(f"error: {one_line}", style="bold red"))
     raise typer.Exit(code)
 
 
@@ -99,7 +113,12 @@ def _show_version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the ngff version and exit."),
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Print the ngff version and exit.",
+        ),
     ] = False,
 ) -> None:
     """Inspect, validate and create OME-Zarr (OME-NGFF 0.1-0.5) data."""
@@ -111,9 +130,12 @@ def _root(
 @app.command()
 def info(
     path: Annotated[str, typer.Argument(help="Directory store, .ozx/.zip file or URL.")],
-    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the summary as one JSON object.")
+    ] = False,
     size: Annotated[
-        bool, typer.Option("--size/--no-size", help="Add up the bytes stored (walks a local store).")
+        bool,
+        typer.Option("--size/--no-size", help="Add up the bytes stored (walks a local store)."),
     ] = True,
 ) -> None:
     """Describe an OME-Zarr image, label, plate, well or collection (reads no pixels)."""
@@ -141,7 +163,10 @@ def render_summary(summary: Mapping[str, Any]) -> RenderableType:
     if summary.get("image_label"):
         meta = summary["image_label"]
         parts.append(
-            Text(f"label colours: {meta['colors']}   properties: {meta['properties']}   source: {meta['source']}")
+            Text(
+                f"label colours: {meta['colors']}   properties: {meta['properties']}"
+                f"   source: {meta['source']}"
+            )
         )
     if summary.get("plate"):
         parts.append(_plate_view(summary["plate"]))
@@ -190,10 +215,18 @@ def _levels_table(levels: Sequence[Mapping[str, Any]], dims: Sequence[str]) -> T
     table = _table(f"Levels{header}", *columns, *["translation"] * shifted)
     for level in levels:
         codecs = level.get("codecs")
-        row = [_cell(level["path"]), _shape(level.get("shape")), _cell(level.get("dtype")), _shape(level.get("chunks"))]
+        row = [
+            _cell(level["path"]),
+            _shape(level.get("shape")),
+            _cell(level.get("dtype")),
+            _shape(level.get("chunks")),
+        ]
         if sharded:
             row.append(_shape(level.get("shards")))
-        row += [Text(", ".join(codecs) if codecs else "-", overflow="fold"), _vector(level.get("scale"))]
+        row += [
+            Text(", ".join(codecs) if codecs else "-", overflow="fold"),
+            _vector(level.get("scale")),
+        ]
         if shifted:
             row.append(_vector(level.get("translation")))
         table.add_row(*row)
@@ -207,11 +240,18 @@ def _channels_table(channels: Sequence[Mapping[str, Any]]) -> Table:
         swatch = Text(f"■ {color}", style=f"#{color}") if _is_hex_colour(color) else _cell(color)
         window = channel.get("window")
         window_text = (
-            f"{_num(window['start'])}-{_num(window['end'])} of {_num(window['min'])}-{_num(window['max'])}"
+            f"{_num(window['start'])}-{_num(window['end'])}"
+            f" of {_num(window['min'])}-{_num(window['max'])}"
             if window
             else "-"
         )
-        table.add_row(str(i), _cell(channel.get("label")), swatch, window_text, "yes" if channel.get("active") else "no")
+        table.add_row(
+            str(i),
+            _cell(channel.get("label")),
+            swatch,
+            window_text,
+            "yes" if channel.get("active") else "no",
+        )
     return table
 
 
@@ -241,7 +281,8 @@ def _plate_view(plate: Mapping[str, Any]) -> RenderableType:
     if plate.get("name"):
         lines.append(f" {plate['name']!r}")
     lines.append(
-        f"\n{len(rows)} rows × {len(columns)} columns, {plate['wells']} of {len(rows) * len(columns)} wells present"
+        f"\n{len(rows)} rows × {len(columns)} columns, "
+        f"{plate['wells']} of {len(rows) * len(columns)} wells present"
     )
     fields = plate.get("fields_per_well")
     first = plate.get("first_well") or {}
@@ -258,7 +299,10 @@ def _plate_view(plate: Mapping[str, Any]) -> RenderableType:
         table = _table("Acquisitions", "id", "name", "max fields", "description")
         for acq in plate["acquisitions"]:
             table.add_row(
-                str(acq["id"]), _cell(acq.get("name")), _cell(acq.get("maximum_field_count")), _cell(acq.get("description"))
+                str(acq["id"]),
+                _cell(acq.get("name")),
+                _cell(acq.get("maximum_field_count")),
+                _cell(acq.get("description")),
             )
         parts.append(table)
     return Group(*parts)
@@ -268,7 +312,9 @@ def _plate_grid(rows: Sequence[str], columns: Sequence[str], well_paths: Sequenc
     present = {tuple(p.split("/")[-2:]) for p in well_paths}
     width = max(len(c) for c in columns)
     label_width = max(len(r) for r in rows) if rows else 1
-    grid = Text(" " * (label_width + 1) + " ".join(c.rjust(width) for c in columns) + "\n", style="dim")
+    grid = Text(
+        " " * (label_width + 1) + " ".join(c.rjust(width) for c in columns) + "\n", style="dim"
+    )
     for row in rows:
         grid.append(row.rjust(label_width) + " ", style="dim")
         for column in columns:
@@ -338,7 +384,11 @@ def _bytes(size: int) -> str:
 
 
 def _is_hex_colour(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == 6 and all(c in "0123456789abcdefABCDEF" for c in value)
+    return (
+        isinstance(value, str)
+        and len(value) == 6
+        and all(c in "0123456789abcdefABCDEF" for c in value)
+    )
 
 
 # --------------------------------------------------------------------------- validate
@@ -347,23 +397,31 @@ def _is_hex_colour(value: Any) -> bool:
 @app.command()
 def validate(
     path: Annotated[str, typer.Argument(help="Directory store, .ozx/.zip file or URL.")],
-    strict: Annotated[bool, typer.Option("--strict", help="Treat SHOULD rules (warnings) as errors.")] = False,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat SHOULD rules (warnings) as errors.")
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the report as one JSON object.")
+    ] = False,
     schemas: Annotated[
         Path | None,
-        typer.Option("--schemas", help="Directory of OME-Zarr JSON schemas to use instead of the bundled ones."),
+        typer.Option(
+            "--schemas",
+            help="Directory of OME-Zarr JSON schemas to use instead of the bundled ones.",
+        ),
     ] = None,
 ) -> None:
     """Check a location against the OME-Zarr specification.
 
     Exit code 0 when valid, 1 when invalid, 2 when the location cannot be read.
     """
-    from . import validate as run_validation
     from .store import open_store
 
     with _reported_errors():
         # Opening first separates "cannot be read" (exit 2) from "breaks a rule" (exit 1).
         open_store(path)
+        from . import validate as run_validation
+
         report = run_validation(path, strict=strict, schemas=schemas)
     if json_output:
         _print_json(report.to_dict())
@@ -421,23 +479,30 @@ def demo(
         bool | None,
         typer.Option(
             "--napari/--headless",
-            help="Open the result in napari (default: when a display, napari and the plugin reader exist).",
+            help="Open the result in napari "
+            "(default: when a display, napari and the plugin's reader are available).",
             show_default=False,
         ),
     ] = None,
-    version: Annotated[str, typer.Option("--version", help="OME-Zarr version to write (0.4 or 0.5).")] = "0.5",
-    shape: Annotated[str, typer.Option("--shape", help="z,y,x size of the synthetic volume.")] = "64,256,256",
+    version: Annotated[
+        str, typer.Option("--version", help="OME-Zarr version to write (0.4 or 0.5).")
+    ] = "0.5",
+    shape: Annotated[
+        str, typer.Option("--shape", help="z,y,x size of the synthetic volume.")
+    ] = "64,256,256",
 ) -> None:
-    """Write a synthetic 3-channel 3-D pyramid with a "cells" label, show its summary and optionally open it in napari."""
+    """Write a synthetic 3-channel 3-D pyramid with "cells" labels, show it, maybe open napari."""
     size = _parse_shape(shape)
     target = output_dir / "demo.ome.zarr"
+    with _reported_errors(), _progress_bar(f"writing {target}") as progress:
+        write_demo(target, version=version, shape=size, progress=progress)
     with _reported_errors():
-        write_demo(target, version=version, shape=size)
         from .summary import summarize
 
         summary = summarize(target)
     _stdout().print(render_summary(summary))
-    if napari if napari is not None else napari_available():
+    open_viewer = napari_available() if napari is None else napari
+    if open_viewer:
         open_in_napari(target)
 
 
@@ -447,11 +512,34 @@ def _parse_shape(text: str) -> tuple[int, int, int]:
     except ValueError:
         values = ()
     if len(values) != 3 or min(values) < 1:
-        raise typer.BadParameter(f"expected three positive integers like 64,256,256, got {text!r}", param_hint="--shape")
+        raise typer.BadParameter(
+            f"expected three positive integers like 64,256,256, got {text!r}", param_hint="--shape"
+        )
     return values  # type: ignore[return-value]
 
 
-def write_demo(target: Path, *, version: str = "0.5", shape: tuple[int, int, int] = (64, 256, 256)) -> Any:
+@contextmanager
+def _progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback drawing a rich bar on stderr (terminals only)."""
+    from rich.progress import Progress
+
+    console = _stderr()
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def write_demo(
+    target: Path,
+    *,
+    version: str = "0.5",
+    shape: tuple[int, int, int] = (64, 256, 256),
+    progress: Callable[[int, int], None] | None = None,
+) -> Any:
     """Write the demo sample (synthetic volume + "cells" label) to ``target``.
 
     Returns
@@ -473,8 +561,14 @@ def write_demo(target: Path, *, version: str = "0.5", shape: tuple[int, int, int
         channels=[{"label": label, "color": color} for label, color in DEMO_CHANNELS],
         version=version,
         overwrite=True,
+        progress=progress,
     )
-    write_labels(target, "cells", synthetic_labels(shape))
+    cells = synthetic_labels(shape)
+    colors = {
+        value: DEMO_LABEL_COLORS[(value - 1) % len(DEMO_LABEL_COLORS)]
+        for value in range(1, int(cells.max()) + 1)
+    }
+    write_labels(target, "cells", cells, colors=colors, progress=progress)
     return image
 
 
@@ -504,10 +598,15 @@ def _plugin_has_reader() -> bool:
             text = manifest.read_text(encoding="utf-8")
         except OSError:
             continue
-        # A line "readers:" (any indentation) declares the reader contribution.
-        if any(line.strip().startswith("readers:") for line in text.splitlines()):
+        if _manifest_has_reader(text):
             return True
     return False
+
+
+def _manifest_has_reader(text: str) -> bool:
+    """True when an npe2 manifest's text declares a ``readers`` contribution."""
+    # A text check, not YAML parsing: a "readers:" key line is unambiguous in a manifest.
+    return any(line.strip().startswith("readers:") for line in text.splitlines())
 
 
 def open_in_napari(path: Path) -> None:  # pragma: no cover - needs a display

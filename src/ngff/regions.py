@@ -104,7 +104,7 @@ def plan_passes(
     sharded: bool,
     shard0: tuple[int, ...] | None,
     growable: Sequence[bool],
-    budget: int = DEFAULT_REGION_BYTES,
+    budget: int | None = None,
 ) -> list[PassPlan]:
     """Split the pyramid into passes and fix every level's shard shape.
 
@@ -121,8 +121,9 @@ def plan_passes(
     growable
         Axes along which a region may extend beyond one unit (the space axes).
     budget
-        Uncompressed bytes of one region.
+        Uncompressed bytes of one region (default :data:`DEFAULT_REGION_BYTES`).
     """
+    budget = DEFAULT_REGION_BYTES if budget is None else budget
     passes: list[PassPlan] = []
     remaining = list(range(len(levels)))
     source: int | None = None
@@ -228,9 +229,19 @@ def _process_region(
 
 
 def _pad_edges(block: np.ndarray, before: Sequence[int], after: Sequence[int]) -> np.ndarray:
-    if not any(before) and not any(after):
-        return block
-    return np.pad(block, list(zip(before, after)), mode="edge")
+    """Extend a block beyond the image border by mirroring (edge repeat when too small).
+
+    Mirroring without repeating the border pixel keeps periodic patterns periodic, so
+    the anti-aliasing filter treats border pixels like interior ones.
+    """
+    for axis, (b, a) in enumerate(zip(before, after)):
+        if not b and not a:
+            continue
+        widths = [(0, 0)] * block.ndim
+        widths[axis] = (b, a)
+        mode = "reflect" if block.shape[axis] > max(b, a) else "edge"
+        block = np.pad(block, widths, mode=mode)
+    return block
 
 
 def run_passes(

@@ -63,7 +63,9 @@ _ORIENTATION_LETTER = {
 }
 
 
-def summarize(location_or_node: str | os.PathLike[str] | Store | Node, *, measure: bool = True) -> dict[str, Any]:
+def summarize(
+    location_or_node: str | os.PathLike[str] | Store | Node, *, measure: bool = True
+) -> dict[str, Any]:
     """Describe an OME-Zarr node as a JSON-serialisable dictionary.
 
     Parameters
@@ -120,7 +122,8 @@ def _image(store: Store, image: Image) -> dict[str, Any]:
         "name": image.name,
         "dims": list(image.dims),
         "axes": [
-            {"name": a.name, "type": a.type, "unit": a.unit, "orientation": a.orientation} for a in image.axes
+            {"name": a.name, "type": a.type, "unit": a.unit, "orientation": a.orientation}
+            for a in image.axes
         ],
         "levels": _levels(store, image),
         "channels": [_channel(c) for c in image.channels],
@@ -322,7 +325,11 @@ def _plate(plate: Plate) -> dict[str, Any]:
 
 def _well(well: Well) -> dict[str, Any]:
     acquisitions = sorted({a for a in well.acquisitions if a is not None})
-    return {"fields": len(well.field_paths), "field_paths": list(well.field_paths), "acquisitions": acquisitions}
+    return {
+        "fields": len(well.field_paths),
+        "field_paths": list(well.field_paths),
+        "acquisitions": acquisitions,
+    }
 
 
 def _collection(store: Store, collection: Collection) -> dict[str, Any]:
@@ -399,7 +406,9 @@ def _tree_size(top: Path) -> int:
 
 
 def _int_list(value: Any) -> list[int] | None:
-    if isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+    if isinstance(value, (list, tuple)) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
         return [int(v) for v in value]
     return None
 

@@ -37,11 +37,14 @@ class MultiscaleInfo:
         True when the version has no axes field (0.1/0.2).
     paths
         The dataset paths that are strings, in order.
+    channel_axis
+        Index of the axis of type ``channel``, if there is one.
     """
 
     axes: tuple[str, ...] | None
     implied: bool
     paths: tuple[str, ...]
+    channel_axis: int | None = None
 
 
 def check_multiscales(value: Any, spec: Spec, f: Findings, path: str = "multiscales") -> list[MultiscaleInfo]:
@@ -80,30 +83,31 @@ def _check_multiscale(ms: dict[str, Any], spec: Spec, f: Findings, path: str) ->
     elif not is_dict(ms["metadata"]):
         f.error(join_path(path, "metadata"), "multiscale.metadata-type", "'metadata' MUST be a dictionary")
 
-    axes = _check_axes(ms, spec, f, path)
+    axes, channel_axis = _check_axes(ms, spec, f, path)
     n_axes = len(axes) if axes is not None else None
     paths = _check_datasets(ms, spec, f, path, n_axes)
     if spec.has_transforms and "coordinateTransformations" in ms:
         # "MAY ... same rules about allowed types, order, etc." as the dataset ones.
         check_transforms(ms["coordinateTransformations"], n_axes, f, join_path(path, "coordinateTransformations"))
-    return MultiscaleInfo(axes=axes, implied=spec.axes_form == "implied", paths=paths)
+    return MultiscaleInfo(axes=axes, implied=spec.axes_form == "implied", paths=paths, channel_axis=channel_axis)
 
 
 # ---------------------------------------------------------------------------- axes
 
 
-def _check_axes(ms: dict[str, Any], spec: Spec, f: Findings, path: str) -> tuple[str, ...] | None:
-    """Check ``axes``; return the names when they are usable for later checks."""
+def _check_axes(ms: dict[str, Any], spec: Spec, f: Findings, path: str) -> tuple[tuple[str, ...] | None, int | None]:
+    """Check ``axes``; return the names (when usable) and the index of the channel axis."""
     if spec.axes_form == "implied":
-        return IMPLIED_DIMS  # "All image arrays are 5-dimensional with dimension order (t, c, z, y, x)"
+        # "All image arrays are 5-dimensional with dimension order (t, c, z, y, x)"
+        return IMPLIED_DIMS, IMPLIED_DIMS.index("c")
     where = join_path(path, "axes")
     if "axes" not in ms:
         f.error(path, "axes.missing", "each multiscale MUST contain the field \"axes\"")
-        return None
+        return None, None
     raw = ms["axes"]
     if not is_list(raw):
         f.error(where, "axes.type", f"'axes' MUST be a list, found {type_name(raw)}")
-        return None
+        return None, None
     names: list[str | None] = []
     types: list[str | None] = []
     for i, axis in enumerate(raw):
@@ -118,7 +122,8 @@ def _check_axes(ms: dict[str, Any], spec: Spec, f: Findings, path: str) -> tuple
     _check_axes_structure(names, types, f, where)
     if spec.axes_form == "objects":
         check_orientations(raw, f, where)
-    return tuple(names) if usable else None  # type: ignore[arg-type]
+    channel = types.index("channel") if types.count("channel") == 1 else None
+    return (tuple(names) if usable else None), channel  # type: ignore[arg-type]
 
 
 def _check_axis_name(axis: Any, f: Findings, path: str) -> tuple[str | None, str | None]:

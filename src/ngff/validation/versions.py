@@ -12,10 +12,17 @@ from .values import is_str, short, type_name
 __all__ = ["check_object_version", "check_namespace_version"]
 
 
-def check_namespace_version(ome: dict[str, Any], spec: Spec, f: Findings) -> None:
-    """``ome.version``: "denoted as a string in the `version` attribute within the `ome` namespace"."""
+def check_namespace_version(ome: dict[str, Any], spec: Spec, f: Findings, *, required: bool = True) -> None:
+    """``ome.version``: "denoted as a string in the `version` attribute within the `ome` namespace".
+
+    ``required=False`` makes a missing version a SHOULD (groups no schema describes).
+    """
     if "version" not in ome:
-        f.error("version", "version.missing", "the `ome` namespace MUST contain the OME-Zarr `version`")
+        message = "the `ome` namespace MUST contain the OME-Zarr `version` (schema: required)"
+        if required:
+            f.error("version", "version.missing", message)
+        else:
+            f.warn("version", "version.missing", message.replace("MUST", "SHOULD").replace(" (schema: required)", ""))
         return
     raw = ome["version"]
     if raw != spec.version:
