@@ -203,12 +203,11 @@ def _process_region(
         below = [s * h + halo(method, s) for s, h in zip(steps[i], below)]
     source_halo = below
 
+    # Read the region and its context, clamped to the image: filters mirror at borders.
     lo = [max(s - h, 0) for s, h in zip(start, source_halo)]
     hi = [min(e + h, n) for e, h, n in zip(stop, source_halo, n_src)]
     block = read_region(source, tuple(slice(a, b) for a, b in zip(lo, hi)), dtype)
-    block = _pad_edges(block, [a - (s - h) for a, s, h in zip(lo, start, source_halo)],
-                       [(e + h) - b for b, e, h in zip(hi, stop, source_halo)])
-    block_start = [s - h for s, h in zip(start, source_halo)]
+    block_start, block_size = lo, n_src
 
     for i, level_index in enumerate(plan.levels):
         level = levels[level_index]
@@ -216,32 +215,13 @@ def _process_region(
         out_start = [s // q for s, q in zip(start, rel)]
         out_stop = [e // q if e < n else m for e, q, n, m in zip(stop, rel, n_src, level.shape)]
         context = per_level[i]
-        want_lo = [s - h for s, h in zip(out_start, context)]
-        want_hi = [e + h for e, h in zip(out_stop, context)]
-        lo = [max(a, 0) for a in want_lo]
-        hi = [min(b, m) for b, m in zip(want_hi, level.shape)]
-        out = reduce_block(block, steps[i], method, block_start, list(zip(lo, hi)))
-        block = _pad_edges(out, [a - w for a, w in zip(lo, want_lo)], [w - b for b, w in zip(hi, want_hi)])
-        block_start = want_lo
-        inner = tuple(slice(h, h + (e - s)) for h, s, e in zip(context, out_start, out_stop))
+        lo = [max(s - h, 0) for s, h in zip(out_start, context)]
+        hi = [min(e + h, m) for e, h, m in zip(out_stop, context, level.shape)]
+        block = reduce_block(block, steps[i], method, block_start, list(zip(lo, hi)), block_size)
+        block_start, block_size = lo, level.shape
+        inner = tuple(slice(s - a, e - a) for s, e, a in zip(out_start, out_stop, lo))
         target = tuple(slice(s, e) for s, e in zip(out_start, out_stop))
-        level.array[target] = np.ascontiguousarray(block[inner])
-
-
-def _pad_edges(block: np.ndarray, before: Sequence[int], after: Sequence[int]) -> np.ndarray:
-    """Extend a block beyond the image border by mirroring (edge repeat when too small).
-
-    Mirroring without repeating the border pixel keeps periodic patterns periodic, so
-    the anti-aliasing filter treats border pixels like interior ones.
-    """
-    for axis, (b, a) in enumerate(zip(before, after)):
-        if not b and not a:
-            continue
-        widths = [(0, 0)] * block.ndim
-        widths[axis] = (b, a)
-        mode = "reflect" if block.shape[axis] > max(b, a) else "edge"
-        block = np.pad(block, widths, mode=mode)
-    return block
+        level.array[target] = block[inner]
 
 
 def run_passes(

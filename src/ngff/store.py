@@ -335,8 +335,11 @@ def _open_zip(path: Path) -> Store:
 
     if not zipfile.is_zipfile(path):
         raise StoreError("a file that is neither a directory store nor a zip archive", location=str(path))
+    from zarr.core.sync import sync
+
     try:
         store = zarr.storage.ZipStore(path, mode="r")
+        sync(store._open())  # ZipStore opens lazily; open now so errors surface here
     except Exception as exc:
         raise StoreError(f"cannot open the zip archive: {exc}", location=str(path)) from exc
     return Store(str(path), store)
