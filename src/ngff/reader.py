@@ -203,15 +203,21 @@ def _to_dask(array: Any):
 
 
 def _vector(transforms: Sequence[Transform], kind: str, ndim: int, where: str) -> tuple[float, ...] | None:
+    """The inline ``kind`` vector of a transform list, one value per axis.
+
+    Short vectors (writers that left out leading time/channel axes; the official 0.4
+    suite accepts one) are padded in front with the identity value.
+    """
     for t in transforms:
         if t.type == kind and t.values is not None:
-            if len(t.values) != ndim:
+            if len(t.values) > ndim or not t.values:
                 raise InvalidMetadataError(
                     f"a {kind} of length {len(t.values)} for {ndim} axes",
                     location=where,
                     rule=f"the length of a {kind} MUST equal the number of axes",
                 )
-            return tuple(t.values)
+            identity = 1.0 if kind == "scale" else 0.0
+            return (identity,) * (ndim - len(t.values)) + tuple(t.values)
     return None
 
 

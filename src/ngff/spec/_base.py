@@ -123,6 +123,9 @@ class Spec:
     labels_intermediate_metadata_forbidden: ClassVar[bool] = False
     #: "The OME-Zarr Metadata version MUST be consistent within a hierarchy" (0.5).
     hierarchy_version_consistent: ClassVar[bool] = False
+    #: A transform vector whose length differs from the axes count is an error (0.5);
+    #: the official 0.4 suite accepts one (valid/mismatch_axes_units), so there a warning.
+    transform_length_enforced: ClassVar[bool] = True
     #: Names of the official JSON schemas of this version, by node kind.
     schema_names: ClassVar[Mapping[str, str]] = {
         "image": "image.schema",

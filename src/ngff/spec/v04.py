@@ -7,3 +7,4 @@ from ._base import Spec
 
 class V04(Spec):
     version = "0.4"
+    transform_length_enforced = False

@@ -91,30 +91,52 @@ def unwrap_document(document: Any, f: Findings) -> tuple[Any, int | None]:
         return document, None
     zarr_format = document.get("zarr_format")
     if zarr_format != 3:
-        f.error("zarr_format", "zarr.format", f"a zarr.json document MUST have \"zarr_format\": 3, found {short(zarr_format)}")
+        f.error(
+            "zarr_format",
+            "zarr.format",
+            f'a zarr.json document MUST have "zarr_format": 3, found {short(zarr_format)}',
+        )
     if document.get("node_type") != "group":
-        f.error("node_type", "zarr.node-type", f"OME-Zarr metadata lives in groups; \"node_type\" is {short(document.get('node_type'))}")
+        f.error(
+            "node_type",
+            "zarr.node-type",
+            f'OME-Zarr metadata lives in groups; "node_type" is {short(document.get("node_type"))}',
+        )
     attributes = document.get("attributes", {})
     if not is_dict(attributes):
-        f.error("attributes", "zarr.attributes", f"\"attributes\" MUST be a JSON object, found {type_name(attributes)}")
+        f.error(
+            "attributes",
+            "zarr.attributes",
+            f'"attributes" MUST be a JSON object, found {type_name(attributes)}',
+        )
         return {}, 3
     return attributes, 3
 
 
 def _resolve_spec(
-    attrs: dict[str, Any], f: Findings, version: str | None, zarr_format: int | None, default_version: str | None
+    attrs: dict[str, Any],
+    f: Findings,
+    version: str | None,
+    zarr_format: int | None,
+    default_version: str | None,
 ) -> Spec | None:
     if version is None:
         guess_format = zarr_format if zarr_format is not None else (3 if "ome" in attrs else 2)
         version = detect_version(attrs, guess_format, default=default_version)
         if version is None:
-            hint = " (this looks like a zarr.json document stored as attributes)" if "attributes" in attrs else ""
+            hint = (
+                " (this looks like a zarr.json document stored as attributes)"
+                if "attributes" in attrs
+                else ""
+            )
             f.error("", "ome.missing", f"no OME-Zarr metadata keys found{hint}")
             return None
     try:
         return get_spec(version)
     except NgffError:
-        f.error("", "version.unsupported", f"OME-Zarr version {short(version)} is not one of 0.1 to 0.5")
+        f.error(
+            "", "version.unsupported", f"OME-Zarr version {short(version)} is not one of 0.1 to 0.5"
+        )
         return None
 
 
@@ -122,7 +144,11 @@ def _ome_mapping(attrs: dict[str, Any], spec: Spec, f: Findings) -> dict[str, An
     if not spec.namespaced:
         return attrs
     if "ome" not in attrs:
-        f.error("", "ome.namespace-missing", f"OME-Zarr {spec.version} metadata MUST be stored under the key `ome` in the attributes")
+        f.error(
+            "",
+            "ome.namespace-missing",
+            f"OME-Zarr {spec.version} metadata MUST be stored under the key `ome` in the attributes",
+        )
         return {}
     ome = attrs["ome"]
     if not is_dict(ome):
@@ -131,7 +157,11 @@ def _ome_mapping(attrs: dict[str, Any], spec: Spec, f: Findings) -> dict[str, An
     legacy = [k for k in OME_KEYS if k in attrs]
     if legacy:
         # RFC-2: 0.4 and 0.5 side by side is "NOT RECOMMENDED"; 0.5 is read preferentially.
-        f.warn("", "version.side-by-side", f"top-level {', '.join(legacy)} beside `ome`: mixing versions is not recommended")
+        f.warn(
+            "",
+            "version.side-by-side",
+            f"top-level {', '.join(legacy)} beside `ome`: mixing versions is not recommended",
+        )
     return ome
 
 
@@ -163,10 +193,14 @@ def check_attrs(
     """
     result = GroupCheck()
     if not is_dict(attrs):
-        f.error("", "document.type", f"group attributes MUST be a JSON object, found {type_name(attrs)}")
+        f.error(
+            "", "document.type", f"group attributes MUST be a JSON object, found {type_name(attrs)}"
+        )
         return result
     if kind is not None and kind not in KINDS:
-        f.error("", "kind.unknown", f"unknown node kind {kind!r}; expected one of {', '.join(KINDS)}")
+        f.error(
+            "", "kind.unknown", f"unknown node kind {kind!r}; expected one of {', '.join(KINDS)}"
+        )
         return result
     spec = _resolve_spec(attrs, f, version, zarr_format, default_version)
     if spec is None:
@@ -184,14 +218,19 @@ def check_attrs(
     result.keys = frozenset(k for k in OME_KEYS if k in ome)
     result.kind = kind or detect_kind(ome)
     if result.kind is None:
-        f.error("", "ome.missing", "no OME-Zarr metadata keys found")
+        hint = ""
+        if not spec.namespaced and "ome" in attrs:
+            hint = f" (OME-Zarr {spec.version} keeps its keys at the top level, not under `ome`)"
+        f.error("", "ome.missing", f"no OME-Zarr metadata keys found{hint}")
         return result
     if spec.namespaced:
         # Every 0.5 schema requires `ome.version`; no schema covers the labels group.
         check_namespace_version(ome, spec, f, required=result.kind != "labels")
     required = KINDS[result.kind]
     if required not in ome:
-        f.error("", f"{result.kind}.key-missing", f"a {result.kind} group MUST contain {required!r}")
+        f.error(
+            "", f"{result.kind}.key-missing", f"a {result.kind} group MUST contain {required!r}"
+        )
     _check_keys(ome, spec, f, result)
     return result
 
@@ -260,6 +299,8 @@ def validate_attrs(
             SchemaChecker(schemas).check(attrs, checked.spec, keys, f, strict=strict)
     except RecursionError:
         f.error("", "document.too-deep", "the document is nested too deeply to check")
-    except Exception as exc:  # a bug of ours must not turn into an exception for the caller
-        f.error("", "validator.internal-error", f"internal validator error: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a bug of ours must not become the caller's exception
+        f.error(
+            "", "validator.internal-error", f"internal validator error: {type(exc).__name__}: {exc}"
+        )
     return f.report(strict=strict, version=checked.version, kind=checked.kind)

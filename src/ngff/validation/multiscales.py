@@ -18,8 +18,8 @@ from ..spec import Spec
 from .orientation import check_orientations
 from .report import Findings, join_path
 from .values import is_dict, is_list, is_number, is_str, short, type_name
-from .vocab import KNOWN_AXIS_TYPES, SPACE_UNITS, TIME_UNITS
 from .versions import check_object_version
+from .vocab import KNOWN_AXIS_TYPES, SPACE_UNITS, TIME_UNITS
 
 __all__ = ["MultiscaleInfo", "check_multiscales", "check_transforms"]
 
@@ -47,7 +47,9 @@ class MultiscaleInfo:
     channel_axis: int | None = None
 
 
-def check_multiscales(value: Any, spec: Spec, f: Findings, path: str = "multiscales") -> list[MultiscaleInfo]:
+def check_multiscales(
+    value: Any, spec: Spec, f: Findings, path: str = "multiscales"
+) -> list[MultiscaleInfo]:
     """Check a ``multiscales`` value; return what the store walk needs of each entry."""
     if not is_list(value):
         f.error(path, "multiscales.type", f"'multiscales' MUST be a list, found {type_name(value)}")
@@ -60,11 +62,22 @@ def check_multiscales(value: Any, spec: Spec, f: Findings, path: str = "multisca
     for i, item in enumerate(value):
         where = join_path(path, i)
         if not is_dict(item):
-            f.error(where, "multiscales.item-type", f"a multiscale MUST be an object, found {type_name(item)}")
+            f.error(
+                where,
+                "multiscales.item-type",
+                f"a multiscale MUST be an object, found {type_name(item)}",
+            )
             continue
-        key = json.dumps(item, sort_keys=True, default=str)
+        try:
+            key = json.dumps(item, sort_keys=True, default=str)
+        except (TypeError, ValueError):  # non-JSON Python input (e.g. mixed key types)
+            key = repr(item)
         if key in seen:
-            f.error(where, "multiscales.unique", "the same multiscale is listed twice (schema: uniqueItems)")
+            f.error(
+                where,
+                "multiscales.unique",
+                "the same multiscale is listed twice (schema: uniqueItems)",
+            )
         seen.add(key)
         infos.append(_check_multiscale(item, spec, f, where))
     return infos
@@ -73,36 +86,58 @@ def check_multiscales(value: Any, spec: Spec, f: Findings, path: str = "multisca
 def _check_multiscale(ms: dict[str, Any], spec: Spec, f: Findings, path: str) -> MultiscaleInfo:
     check_object_version(ms, spec, f, path, "multiscale")
     if "name" not in ms:
-        f.warn(path, "multiscale.name-missing", "each multiscale SHOULD contain the field \"name\"")
+        f.warn(path, "multiscale.name-missing", 'each multiscale SHOULD contain the field "name"')
     elif not is_str(ms["name"]):
         f.error(join_path(path, "name"), "multiscale.name-type", "'name' MUST be a string")
     if "type" not in ms:
-        f.warn(path, "multiscale.type-missing", "each multiscale SHOULD contain the field \"type\" (downscaling method)")
+        f.warn(
+            path,
+            "multiscale.type-missing",
+            'each multiscale SHOULD contain the field "type" (downscaling method)',
+        )
     if "metadata" not in ms:
-        f.warn(path, "multiscale.metadata-missing", "each multiscale SHOULD contain the field \"metadata\"")
+        f.warn(
+            path,
+            "multiscale.metadata-missing",
+            'each multiscale SHOULD contain the field "metadata"',
+        )
     elif not is_dict(ms["metadata"]):
-        f.error(join_path(path, "metadata"), "multiscale.metadata-type", "'metadata' MUST be a dictionary")
+        f.error(
+            join_path(path, "metadata"),
+            "multiscale.metadata-type",
+            "'metadata' MUST be a dictionary",
+        )
 
     axes, channel_axis = _check_axes(ms, spec, f, path)
     n_axes = len(axes) if axes is not None else None
     paths = _check_datasets(ms, spec, f, path, n_axes)
     if spec.has_transforms and "coordinateTransformations" in ms:
         # "MAY ... same rules about allowed types, order, etc." as the dataset ones.
-        check_transforms(ms["coordinateTransformations"], n_axes, f, join_path(path, "coordinateTransformations"))
-    return MultiscaleInfo(axes=axes, implied=spec.axes_form == "implied", paths=paths, channel_axis=channel_axis)
+        check_transforms(
+            ms["coordinateTransformations"],
+            n_axes,
+            f,
+            join_path(path, "coordinateTransformations"),
+            spec,
+        )
+    return MultiscaleInfo(
+        axes=axes, implied=spec.axes_form == "implied", paths=paths, channel_axis=channel_axis
+    )
 
 
 # ---------------------------------------------------------------------------- axes
 
 
-def _check_axes(ms: dict[str, Any], spec: Spec, f: Findings, path: str) -> tuple[tuple[str, ...] | None, int | None]:
+def _check_axes(
+    ms: dict[str, Any], spec: Spec, f: Findings, path: str
+) -> tuple[tuple[str, ...] | None, int | None]:
     """Check ``axes``; return the names (when usable) and the index of the channel axis."""
     if spec.axes_form == "implied":
         # "All image arrays are 5-dimensional with dimension order (t, c, z, y, x)"
         return IMPLIED_DIMS, IMPLIED_DIMS.index("c")
     where = join_path(path, "axes")
     if "axes" not in ms:
-        f.error(path, "axes.missing", "each multiscale MUST contain the field \"axes\"")
+        f.error(path, "axes.missing", 'each multiscale MUST contain the field "axes"')
         return None, None
     raw = ms["axes"]
     if not is_list(raw):
@@ -129,7 +164,11 @@ def _check_axes(ms: dict[str, Any], spec: Spec, f: Findings, path: str) -> tuple
 def _check_axis_name(axis: Any, f: Findings, path: str) -> tuple[str | None, str | None]:
     # 0.3: "The values MUST be unique and one of {"t", "c", "z", "y", "x"}".
     if not is_str(axis) or axis not in TYPE_BY_NAME:
-        f.error(path, "axes.name", f"0.3 axes MUST be one of \"t\", \"c\", \"z\", \"y\", \"x\"; found {short(axis)}")
+        f.error(
+            path,
+            "axes.name",
+            f'0.3 axes MUST be one of "t", "c", "z", "y", "x"; found {short(axis)}',
+        )
         return None, None
     return axis, TYPE_BY_NAME[axis]
 
@@ -140,15 +179,23 @@ def _check_axis_object(axis: Any, f: Findings, path: str) -> tuple[str | None, s
         return None, None
     name = axis.get("name")
     if "name" not in axis:
-        f.error(path, "axes.name-missing", "each axis \"MUST contain the field \"name\"\"")
+        f.error(path, "axes.name-missing", 'each axis "MUST contain the field "name""')
     elif not is_str(name):
-        f.error(join_path(path, "name"), "axes.name-type", f"an axis 'name' MUST be a string, found {type_name(name)}")
+        f.error(
+            join_path(path, "name"),
+            "axes.name-type",
+            f"an axis 'name' MUST be a string, found {type_name(name)}",
+        )
     kind = axis.get("type")
     if "type" not in axis or kind is None:
-        f.warn(path, "axes.type-missing", "each axis SHOULD contain the field \"type\"")
+        f.warn(path, "axes.type-missing", 'each axis SHOULD contain the field "type"')
         kind = None
     elif not is_str(kind):
-        f.error(join_path(path, "type"), "axes.type-type", f"an axis 'type' MUST be a string, found {type_name(kind)}")
+        f.error(
+            join_path(path, "type"),
+            "axes.type-type",
+            f"an axis 'type' MUST be a string, found {type_name(kind)}",
+        )
         kind = None
     elif kind not in KNOWN_AXIS_TYPES:
         # "MAY take other string values for custom axis types"
@@ -162,11 +209,15 @@ def _check_unit(axis: dict[str, Any], kind: str | None, f: Findings, path: str) 
     if "unit" not in axis or axis["unit"] is None:
         if units is not None:
             # A SHOULD, but the official strict suites accept space/time axes without one.
-            f.note(path, "axes.unit-missing", f"a {kind} axis SHOULD contain the field \"unit\"")
+            f.note(path, "axes.unit-missing", f'a {kind} axis SHOULD contain the field "unit"')
         return
     unit = axis["unit"]
     if not is_str(unit):
-        f.error(join_path(path, "unit"), "axes.unit-type", f"an axis 'unit' MUST be a string, found {type_name(unit)}")
+        f.error(
+            join_path(path, "unit"),
+            "axes.unit-type",
+            f"an axis 'unit' MUST be a string, found {type_name(unit)}",
+        )
     elif units is not None and unit not in units:
         f.warn(
             join_path(path, "unit"),
@@ -176,41 +227,55 @@ def _check_unit(axis: dict[str, Any], kind: str | None, f: Findings, path: str) 
         )
 
 
-def _check_axes_structure(names: list[str | None], types: list[str | None], f: Findings, path: str) -> None:
+def _check_axes_structure(
+    names: list[str | None], types: list[str | None], f: Findings, path: str
+) -> None:
     """Count, uniqueness and order of the axes, from their names and types."""
     if not 2 <= len(names) <= 5:
-        f.error(path, "axes.count", f"the length of \"axes\" must be between 2 and 5; found {len(names)}")
+        f.error(
+            path, "axes.count", f'the length of "axes" must be between 2 and 5; found {len(names)}'
+        )
     seen: set[str] = set()
     for i, name in enumerate(names):
         if name is None:
             continue
         if name in seen:
-            f.error(join_path(path, i), "axes.unique", f"axis names MUST be unique; {name!r} repeats")
+            f.error(
+                join_path(path, i), "axes.unique", f"axis names MUST be unique; {name!r} repeats"
+            )
         seen.add(name)
     # Rank: time 0, channel/custom/untyped 1, space 2 ("time" first, then "channel" or custom, then space).
     ranks = [0 if t == "time" else 2 if t == "space" else 1 for t in types]
     n_space = ranks.count(2)
     if not 2 <= n_space <= 3:
-        f.error(path, "axes.space-count", f"\"axes\" MUST contain 2 or 3 entries of \"type:space\"; found {n_space}")
+        f.error(
+            path,
+            "axes.space-count",
+            f'"axes" MUST contain 2 or 3 entries of "type:space"; found {n_space}',
+        )
     if ranks.count(0) > 1:
-        f.error(path, "axes.time-count", "\"axes\" MAY contain one additional entry of \"type:time\"; found several")
+        f.error(
+            path,
+            "axes.time-count",
+            '"axes" MAY contain one additional entry of "type:time"; found several',
+        )
     if ranks.count(1) > 1:
         f.error(
             path,
             "axes.channel-count",
-            "\"axes\" MAY contain one additional entry of \"type:channel\" or a null / custom type; found several",
+            '"axes" MAY contain one additional entry of "type:channel" or a null / custom type; found several',
         )
     if ranks != sorted(ranks):
         order = ", ".join(str(n) for n in names)
         f.error(
             path,
             "axes.order",
-            "the axes MUST be ordered by \"type\": time first, then channel or custom, then space; "
+            'the axes MUST be ordered by "type": time first, then channel or custom, then space; '
             f"found [{order}]",
         )
     space_names = [n for n, r in zip(names, ranks) if r == 2]
     if sorted(space_names, key=str) == ["x", "y", "z"] and space_names != ["z", "y", "x"]:
-        f.warn(path, "axes.zyx-order", "three spatial axes \"SHOULD be ordered as \"zyx\"\"")
+        f.warn(path, "axes.zyx-order", 'three spatial axes "SHOULD be ordered as "zyx""')
 
 
 # ---------------------------------------------------------------------------- datasets
@@ -221,7 +286,7 @@ def _check_datasets(
 ) -> tuple[str, ...]:
     where = join_path(path, "datasets")
     if "datasets" not in ms:
-        f.error(path, "datasets.missing", "each multiscale MUST contain the field \"datasets\"")
+        f.error(path, "datasets.missing", 'each multiscale MUST contain the field "datasets"')
         return ()
     raw = ms["datasets"]
     if not is_list(raw):
@@ -235,22 +300,36 @@ def _check_datasets(
     for i, ds in enumerate(raw):
         dpath = join_path(where, i)
         if not is_dict(ds):
-            f.error(dpath, "datasets.item-type", f"a dataset MUST be an object, found {type_name(ds)}")
+            f.error(
+                dpath, "datasets.item-type", f"a dataset MUST be an object, found {type_name(ds)}"
+            )
             scales.append(None)
             continue
         if "path" not in ds:
-            f.error(dpath, "datasets.path-missing", "each dataset MUST contain the field \"path\"")
+            f.error(dpath, "datasets.path-missing", 'each dataset MUST contain the field "path"')
         elif not is_str(ds["path"]):
-            f.error(join_path(dpath, "path"), "datasets.path-type", f"a dataset 'path' MUST be a string, found {type_name(ds['path'])}")
+            f.error(
+                join_path(dpath, "path"),
+                "datasets.path-type",
+                f"a dataset 'path' MUST be a string, found {type_name(ds['path'])}",
+            )
         else:
             paths.append(ds["path"])
         scale = None
         if spec.has_transforms:
             if "coordinateTransformations" not in ds:
-                f.error(dpath, "transforms.missing", "each dataset MUST contain the field \"coordinateTransformations\"")
+                f.error(
+                    dpath,
+                    "transforms.missing",
+                    'each dataset MUST contain the field "coordinateTransformations"',
+                )
             else:
                 scale = check_transforms(
-                    ds["coordinateTransformations"], n_axes, f, join_path(dpath, "coordinateTransformations")
+                    ds["coordinateTransformations"],
+                    n_axes,
+                    f,
+                    join_path(dpath, "coordinateTransformations"),
+                    spec,
                 )
         scales.append(scale)
     _check_resolution_order(scales, f, where)
@@ -280,64 +359,120 @@ def _check_resolution_order(scales: list[tuple[float, ...] | None], f: Findings,
 # ---------------------------------------------------------------------------- transforms
 
 
-def check_transforms(value: Any, n_axes: int | None, f: Findings, path: str) -> tuple[float, ...] | None:
+def check_transforms(
+    value: Any, n_axes: int | None, f: Findings, path: str, spec: Spec | None = None
+) -> tuple[float, ...] | None:
     """Check a ``coordinateTransformations`` list; return the inline scale vector if usable."""
     if not is_list(value):
-        f.error(path, "transforms.type", f"'coordinateTransformations' MUST be a list, found {type_name(value)}")
+        f.error(
+            path,
+            "transforms.type",
+            f"'coordinateTransformations' MUST be a list, found {type_name(value)}",
+        )
         return None
     kinds: list[str] = []
     scale: tuple[float, ...] | None = None
     for i, item in enumerate(value):
         where = join_path(path, i)
         if not is_dict(item):
-            f.error(where, "transforms.item-type", f"a transformation MUST be an object, found {type_name(item)}")
+            f.error(
+                where,
+                "transforms.item-type",
+                f"a transformation MUST be an object, found {type_name(item)}",
+            )
             continue
         kind = item.get("type")
         if not is_str(kind):
-            f.error(where, "transforms.type-missing", "each transformation \"MUST contain the field \"type\"\"")
+            f.error(
+                where,
+                "transforms.type-missing",
+                'each transformation "MUST contain the field "type""',
+            )
             continue
         kinds.append(kind)
         if kind not in ("scale", "translation"):
             f.error(
                 join_path(where, "type"),
                 "transforms.kind",
-                f"the transformations \"MUST only be of type `translation` or `scale`\"; found {kind!r}",
+                f'the transformations "MUST only be of type `translation` or `scale`"; found {kind!r}',
             )
             continue
-        vector = _check_vector(item, kind, n_axes, f, where)
+        length_is_must = spec is None or spec.transform_length_enforced
+        vector = _check_vector(item, kind, n_axes, f, where, length_is_must)
         if kind == "scale" and scale is None:
             scale = vector
     n_scale = kinds.count("scale")
     if n_scale == 0:
-        f.error(path, "transforms.scale-missing", "the transformations MUST contain exactly one `scale` transformation")
+        f.error(
+            path,
+            "transforms.scale-missing",
+            "the transformations MUST contain exactly one `scale` transformation",
+        )
     elif n_scale > 1:
-        f.error(path, "transforms.scale-count", f"the transformations MUST contain exactly one `scale`; found {n_scale}")
+        f.error(
+            path,
+            "transforms.scale-count",
+            f"the transformations MUST contain exactly one `scale`; found {n_scale}",
+        )
     if kinds.count("translation") > 1:
-        f.error(path, "transforms.translation-count", "the transformations MAY contain exactly one `translation`; found several")
-    if "translation" in kinds and "scale" in kinds and kinds.index("translation") < kinds.index("scale"):
-        f.error(path, "transforms.order", "\"If `translation` is given it MUST be listed after `scale`\"")
+        f.error(
+            path,
+            "transforms.translation-count",
+            "the transformations MAY contain exactly one `translation`; found several",
+        )
+    if (
+        "translation" in kinds
+        and "scale" in kinds
+        and kinds.index("translation") < kinds.index("scale")
+    ):
+        f.error(
+            path, "transforms.order", '"If `translation` is given it MUST be listed after `scale`"'
+        )
     return scale
 
 
-def _check_vector(item: dict[str, Any], kind: str, n_axes: int | None, f: Findings, path: str) -> tuple[float, ...] | None:
+def _check_vector(
+    item: dict[str, Any],
+    kind: str,
+    n_axes: int | None,
+    f: Findings,
+    path: str,
+    length_is_must: bool = True,
+) -> tuple[float, ...] | None:
     if kind not in item:
         if is_str(item.get("path")):
             # Allowed by the transformation table, but not by the JSON schemas; lengths unknowable.
-            f.note(path, "transforms.path-vector", f"the {kind} vector is stored in the container at {item['path']!r}; not checked")
+            f.note(
+                path,
+                "transforms.path-vector",
+                f"the {kind} vector is stored in the container at {item['path']!r}; not checked",
+            )
         else:
-            f.error(path, "transforms.vector-missing", f"a {kind} transformation MUST give its vector in {kind!r}")
+            f.error(
+                path,
+                "transforms.vector-missing",
+                f"a {kind} transformation MUST give its vector in {kind!r}",
+            )
         return None
     vector = item[kind]
     vpath = join_path(path, kind)
     if not is_list(vector) or not all(is_number(v) and math.isfinite(v) for v in vector):
-        f.error(vpath, "transforms.vector", f"the {kind} vector MUST be a list of numbers, found {short(vector)}")
-        return None
-    if n_axes is not None and len(vector) != n_axes:
         f.error(
             vpath,
-            "transforms.length",
-            f"\"The length of the `scale` and `translation` array MUST be the same as the length of \"axes\"\"; "
-            f"found {len(vector)} for {n_axes} axes",
+            "transforms.vector",
+            f"the {kind} vector MUST be a list of numbers, found {short(vector)}",
         )
+        return None
+    if n_axes is not None and len(vector) != n_axes:
+        message = (
+            f'"The length of the `scale` and `translation` array MUST be the same as the length of "axes""; '
+            f"found {len(vector)} for {n_axes} axes"
+        )
+        if length_is_must:
+            f.error(vpath, "transforms.length", message)
+        else:
+            # The official 0.4 suite accepts this case (valid/mismatch_axes_units); it
+            # was corrected in 0.5.  Report it as a warning, an error under strict.
+            f.warn(vpath, "transforms.length", message + " (accepted by the official 0.4 test suite)")
         return None
     return tuple(float(v) for v in vector)

@@ -56,29 +56,39 @@ def check_orientations(axes: list[Any], f: Findings, path: str) -> None:
         opath = join_path(where, "orientation")
         if raw is None:
             # RFC-4 conformance suites treat null as absent; writers should omit the key.
-            f.warn(opath, "orientation.null", "'orientation' is null; omit the key instead (treated as absent)")
+            f.warn(
+                opath,
+                "orientation.null",
+                "'orientation' is null; omit the key instead (treated as absent)",
+            )
             continue
         if not is_space:
             f.error(
                 opath,
                 "orientation.non-space",
-                "RFC-4: orientation \"MUST only be used on spatial axes (axes with `type` field set "
-                f"to \"space\")\"; this axis has type {short(axis.get('type'))}",
+                'RFC-4: orientation "MUST only be used on spatial axes (axes with `type` field set '
+                f'to "space")"; this axis has type {short(axis.get("type"))}',
             )
         if not is_dict(raw):
-            f.error(opath, "orientation.structure", "RFC-4: orientation \"is structured as an object\"")
+            f.error(
+                opath, "orientation.structure", 'RFC-4: orientation "is structured as an object"'
+            )
             continue
         kind = raw.get("type")
         if "type" not in raw:
-            f.error(opath, "orientation.type-missing", "RFC-4: orientation \"MUST have a `type` field\"")
+            f.error(
+                opath, "orientation.type-missing", 'RFC-4: orientation "MUST have a `type` field"'
+            )
         elif kind != "anatomical":
             f.error(
                 join_path(opath, "type"),
                 "orientation.type",
-                f"RFC-4: the only valid orientation type is \"anatomical\", found {short(kind)}",
+                f'RFC-4: the only valid orientation type is "anatomical", found {short(kind)}',
             )
         if "value" not in raw:
-            f.error(opath, "orientation.value-missing", "RFC-4: orientation \"MUST have a `value` field\"")
+            f.error(
+                opath, "orientation.value-missing", 'RFC-4: orientation "MUST have a `value` field"'
+            )
             continue
         value = raw["value"]
         vpath = join_path(opath, "value")
@@ -99,7 +109,7 @@ def check_orientations(axes: list[Any], f: Findings, path: str) -> None:
             f.error(
                 vpath,
                 "orientation.duplicate-pair",
-                "RFC-4: \"A set of NGFF `axes` MUST only have one of the set\" of a direction pair; "
+                'RFC-4: "A set of NGFF `axes` MUST only have one of the set" of a direction pair; '
                 f"{value!r} repeats the direction of {oriented[pair]!r}",
             )
         else:

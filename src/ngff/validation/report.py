@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Problem", "Report", "Findings", "Severity"]
+__all__ = ["Findings", "Problem", "Report", "Severity"]
 
 Severity = Literal["error", "warning"]
 Level = Literal["must", "should", "note"]
@@ -46,7 +46,12 @@ class Problem:
 
     def to_dict(self) -> dict[str, str]:
         """The problem as a plain JSON-able dictionary."""
-        return {"path": self.path, "rule": self.rule, "message": self.message, "severity": self.severity}
+        return {
+            "path": self.path,
+            "rule": self.rule,
+            "message": self.message,
+            "severity": self.severity,
+        }
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""

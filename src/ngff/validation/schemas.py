@@ -59,7 +59,7 @@ class SchemaChecker:
                 schemas[path.name] = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
-        resources = []
+        resources: list[tuple[str, Any]] = []
         for name, schema in schemas.items():
             resource = Resource.from_contents(schema, default_specification=DRAFT202012)
             uris = {name, f"{_BASE}/{version}/schemas/{name}"}
@@ -78,7 +78,9 @@ class SchemaChecker:
                 self._registries[version] = self._registry(version)
             registry, schemas = self._registries[version]
             schema = schemas.get(name)
-            self._validators[key] = None if schema is None else Draft202012Validator(schema, registry=registry)
+            self._validators[key] = (
+                None if schema is None else Draft202012Validator(schema, registry=registry)
+            )
         return self._validators[key]
 
     def schema_names(self, spec: Spec, keys: Iterable[str], strict: bool) -> list[str]:
@@ -94,20 +96,32 @@ class SchemaChecker:
             names.append(name)
         return names
 
-    def check(self, attrs: Any, spec: Spec, keys: Iterable[str], f: Findings, *, strict: bool = False) -> None:
+    def check(
+        self, attrs: Any, spec: Spec, keys: Iterable[str], f: Findings, *, strict: bool = False
+    ) -> None:
         """Record every schema violation of ``attrs`` as an error ``schema:<file>``."""
         for name in self.schema_names(spec, keys, strict):
             try:
                 validator = self.validator(spec.version, name)
             except ImportError:
-                f.error("", "schema:unavailable", "the JSON-schema check needs `jsonschema` (the `validate` extra)")
+                f.error(
+                    "",
+                    "schema:unavailable",
+                    "the JSON-schema check needs `jsonschema` (the `validate` extra)",
+                )
                 return
             if validator is None:
-                f.note("", f"schema:{name}", f"schema {name} of {spec.version} not found under {self.directory}")
+                f.note(
+                    "",
+                    f"schema:{name}",
+                    f"schema {name} of {spec.version} not found under {self.directory}",
+                )
                 continue
             for error in validator.iter_errors(attrs):
                 parts = list(error.absolute_path)
                 if spec.namespaced and parts[:1] == ["ome"]:
                     parts = parts[1:]  # our paths are relative to the `ome` namespace
-                where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
+                where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(
+                    "."
+                )
                 f.error(where, f"schema:{name}", error.message)

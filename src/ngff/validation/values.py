@@ -8,9 +8,14 @@ JSON Schema does: ``true`` is not a number, ``1.0`` is an integer.
 from __future__ import annotations
 
 import math
-from typing import Any
+import reprlib
+from typing import Any, TypeGuard
 
-__all__ = ["is_int", "is_number", "is_str", "is_list", "is_dict", "type_name", "short"]
+__all__ = ["is_dict", "is_int", "is_list", "is_number", "is_str", "short", "type_name"]
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 3, 6, 4, 50, 50
 
 
 def is_int(value: Any) -> bool:
@@ -27,17 +32,17 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def is_str(value: Any) -> bool:
+def is_str(value: Any) -> TypeGuard[str]:
     """True for JSON strings."""
     return isinstance(value, str)
 
 
-def is_list(value: Any) -> bool:
+def is_list(value: Any) -> TypeGuard[list[Any]]:
     """True for JSON arrays."""
     return isinstance(value, list)
 
 
-def is_dict(value: Any) -> bool:
+def is_dict(value: Any) -> TypeGuard[dict[str, Any]]:
     """True for JSON objects."""
     return isinstance(value, dict)
 
@@ -62,9 +67,6 @@ def type_name(value: Any) -> str:
 
 
 def short(value: Any, limit: int = 60) -> str:
-    """A short printable form of a value, for messages."""
-    try:
-        text = repr(value)
-    except Exception:  # pragma: no cover - exotic objects only
-        text = f"<{type(value).__name__}>"
+    """A short printable form of a value, for messages (bounded work for huge values)."""
+    text = _REPR.repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -5,28 +5,75 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "SPACE_UNITS",
-    "TIME_UNITS",
+    "INTEGER_DTYPES",
     "KNOWN_AXIS_TYPES",
     "ORIENTATION_TERMS",
     "PROPOSED_ORIENTATION_TERMS",
-    "INTEGER_DTYPES",
-    "is_integer_dtype",
+    "SPACE_UNITS",
+    "TIME_UNITS",
     "dtype_name",
+    "is_integer_dtype",
 ]
 
 #: Space units "valid units according to UDUNITS-2" listed by the 0.4/0.5 axes section.
 SPACE_UNITS = frozenset(
-    """angstrom attometer centimeter decimeter exameter femtometer foot gigameter hectometer
-    inch kilometer megameter meter micrometer mile millimeter nanometer parsec petameter
-    picometer terameter yard yoctometer yottameter zeptometer zettameter""".split()
+    [
+        "angstrom",
+        "attometer",
+        "centimeter",
+        "decimeter",
+        "exameter",
+        "femtometer",
+        "foot",
+        "gigameter",
+        "hectometer",
+        "inch",
+        "kilometer",
+        "megameter",
+        "meter",
+        "micrometer",
+        "mile",
+        "millimeter",
+        "nanometer",
+        "parsec",
+        "petameter",
+        "picometer",
+        "terameter",
+        "yard",
+        "yoctometer",
+        "yottameter",
+        "zeptometer",
+        "zettameter",
+    ]
 )
 
 #: Time units listed by the 0.4/0.5 axes section.
 TIME_UNITS = frozenset(
-    """attosecond centisecond day decisecond exasecond femtosecond gigasecond hectosecond
-    hour kilosecond megasecond microsecond millisecond minute nanosecond petasecond
-    picosecond second terasecond yoctosecond yottasecond zeptosecond zettasecond""".split()
+    [
+        "attosecond",
+        "centisecond",
+        "day",
+        "decisecond",
+        "exasecond",
+        "femtosecond",
+        "gigasecond",
+        "hectosecond",
+        "hour",
+        "kilosecond",
+        "megasecond",
+        "microsecond",
+        "millisecond",
+        "minute",
+        "nanosecond",
+        "petasecond",
+        "picosecond",
+        "second",
+        "terasecond",
+        "yoctosecond",
+        "yottasecond",
+        "zeptosecond",
+        "zettasecond",
+    ]
 )
 
 #: Axis types the spec names; others are "custom axis types" (allowed).
@@ -34,17 +81,38 @@ KNOWN_AXIS_TYPES = ("space", "time", "channel")
 
 #: The 18 orientation values of RFC-4 (ome/ngff @ 66b6ff1).
 ORIENTATION_TERMS = frozenset(
-    """left-to-right right-to-left anterior-to-posterior posterior-to-anterior
-    inferior-to-superior superior-to-inferior dorsal-to-ventral ventral-to-dorsal
-    dorsal-to-palmar palmar-to-dorsal dorsal-to-plantar plantar-to-dorsal
-    rostral-to-caudal caudal-to-rostral cranial-to-caudal caudal-to-cranial
-    proximal-to-distal distal-to-proximal""".split()
+    [
+        "left-to-right",
+        "right-to-left",
+        "anterior-to-posterior",
+        "posterior-to-anterior",
+        "inferior-to-superior",
+        "superior-to-inferior",
+        "dorsal-to-ventral",
+        "ventral-to-dorsal",
+        "dorsal-to-palmar",
+        "palmar-to-dorsal",
+        "dorsal-to-plantar",
+        "plantar-to-dorsal",
+        "rostral-to-caudal",
+        "caudal-to-rostral",
+        "cranial-to-caudal",
+        "caudal-to-cranial",
+        "proximal-to-distal",
+        "distal-to-proximal",
+    ]
 )
 
 #: The six extra terms of the pending 24-term proposal (ome/ngff#528): not yet adopted.
 PROPOSED_ORIENTATION_TERMS = frozenset(
-    """superficial-to-deep deep-to-superficial apex-to-base base-to-apex
-    apical-to-basal basal-to-apical""".split()
+    [
+        "superficial-to-deep",
+        "deep-to-superficial",
+        "apex-to-base",
+        "base-to-apex",
+        "apical-to-basal",
+        "basal-to-apical",
+    ]
 )
 
 #: "one of [uint8, int8, uint16, int16, uint32, int32, uint64, int64]" (0.5 labels).
