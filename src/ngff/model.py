@@ -462,8 +462,15 @@ class Plate:
         """
         from .errors import NgffError
 
-        row_name = self.rows[row] if isinstance(row, int) else str(row)
-        column_name = self.columns[column] if isinstance(column, int) else str(column)
+        def name(value: str | int, names: tuple[str, ...], what: str) -> str:
+            if isinstance(value, int):
+                if not 0 <= value < len(names):
+                    raise NgffError(f"the plate has {len(names)} {what}s; {what} index {value} is out of range", location=self.location)
+                return names[value]
+            return str(value)
+
+        row_name = name(row, self.rows, "row")
+        column_name = name(column, self.columns, "column")
         wanted = f"{row_name}/{column_name}"
         for ref in self.metadata.wells:
             if ref.path.split("/")[-2:] == wanted.split("/"):

@@ -13,7 +13,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import InvalidMetadataError, MissingArrayError, NgffError, NotOmeZarrError
+import numpy as np
+
+from .errors import InvalidMetadataError, MissingArrayError, NgffError, NotOmeZarrError, StoreError
 from .model import (
     Collection,
     GroupMetadata,
@@ -171,7 +173,7 @@ def _image(store: Store, path: str, spec: Spec, meta: GroupMetadata, wanted: str
         )
     shapes = [tuple(a.shape) for a in arrays]
     scales, translations = _level_transforms(ms, shapes, where)
-    levels = [_to_dask(a) for a in arrays]
+    levels = [_to_dask(a, store.where(join(path, d.path))) for a, d in zip(arrays, ms.datasets)]
     return Image(
         location=store.location,
         path=path,
@@ -187,18 +189,55 @@ def _image(store: Store, path: str, spec: Spec, meta: GroupMetadata, wanted: str
     )
 
 
-def _to_dask(array: Any):
+#: More chunks than this along one axis is taken as corrupt metadata (dask would
+#: build a tuple of that length).
+_MAX_CHUNKS_PER_AXIS = 10_000_000
+
+
+class _Level:
+    """A zarr array as dask sees it, turning read failures into :class:`NgffError`."""
+
+    def __init__(self, array: Any, where: str):
+        self.array = array
+        self.where = where
+        self.shape = tuple(array.shape)
+        self.dtype = array.dtype
+        self.ndim = len(self.shape)
+
+    def __getitem__(self, index: Any) -> Any:
+        try:
+            return self.array[index]
+        except NgffError:
+            raise
+        except Exception as exc:  # codec and I/O errors from zarr, zarrs, numcodecs, fsspec
+            raise StoreError(f"cannot read pixels {_describe(index)}: {exc}", location=self.where) from exc
+
+
+def _describe(index: Any) -> str:
+    if isinstance(index, tuple):
+        return "[" + ", ".join(f"{s.start}:{s.stop}" if isinstance(s, slice) else str(s) for s in index) + "]"
+    return str(index)
+
+
+def _to_dask(array: Any, where: str):
     """A dask array over a zarr array, chunked like the stored (inner) chunks."""
     import dask.array as da
 
+    chunks = tuple(array.chunks)
+    for n, c in zip(array.shape, chunks):
+        if n < 0 or c < 1 or n > 2**62 or -(-n // c) > _MAX_CHUNKS_PER_AXIS:
+            raise InvalidMetadataError(
+                f"implausible array shape {tuple(array.shape)} with chunks {chunks}", location=where
+            )
     return da.from_array(
-        array,
-        chunks=array.chunks,
+        _Level(array, where),
+        chunks=chunks,
         name=f"ngff-{uuid.uuid4().hex}",
         lock=False,
         asarray=False,
         fancy=False,
         inline_array=True,
+        meta=np.empty((0,) * len(chunks), dtype=array.dtype),
     )
 
 

@@ -267,7 +267,13 @@ class Store:
             meta = dict(node.document)
             key = join(node.path, ZARR_JSON)
         try:
-            async_array = AsyncArray(metadata=meta, store_path=StorePath(self.zarr_store, node.path))
+            if _big_endian_v2(meta):
+                # The zarrs pipeline refuses non-native byte order in Zarr v2 arrays;
+                # zarr-python's own pipeline reads them.
+                with zarr.config.set({"codec_pipeline.path": "zarr.core.codec_pipeline.BatchedCodecPipeline"}):
+                    async_array = AsyncArray(metadata=meta, store_path=StorePath(self.zarr_store, node.path))
+            else:
+                async_array = AsyncArray(metadata=meta, store_path=StorePath(self.zarr_store, node.path))
         except Exception as exc:  # zarr raises many kinds for bad metadata
             raise InvalidMetadataError(f"not a usable Zarr array: {exc}", location=self.where(key)) from exc
         return zarr.Array(async_array)
@@ -280,6 +286,11 @@ class Store:
         if node.node_type != "array":
             raise MissingArrayError("expected a Zarr array, found a group", location=self.where(path))
         return self.open_array(node, dimension_separator=dimension_separator)
+
+
+def _big_endian_v2(meta: Mapping[str, Any]) -> bool:
+    dtype = meta.get("dtype")
+    return meta.get("zarr_format") == 2 and isinstance(dtype, str) and dtype.startswith(">")
 
 
 def _v2_consolidated(entries: dict[str, Any]) -> dict[str, NodeDocument]:

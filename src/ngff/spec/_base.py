@@ -75,7 +75,15 @@ def _optional_int(value: Any) -> int | None:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # JSON integers beyond the float range
+        return None
+
+
+def _items(value: Any) -> list[Any]:
+    """An optional JSON array as a list; anything else counts as absent."""
+    return value if isinstance(value, list) else []
 
 
 class Spec:
@@ -286,7 +294,7 @@ class Spec:
 
     def parse_omero(self, raw: Mapping[str, Any], where: str) -> Omero:
         channels = []
-        for item in raw.get("channels") or []:
+        for item in _items(raw.get("channels")):
             if not isinstance(item, Mapping):
                 continue
             window = None
@@ -323,7 +331,7 @@ class Spec:
     def parse_image_label(self, raw: Any, where: str) -> ImageLabel:
         raw = _as_dict(raw, where)
         colors = []
-        for item in raw.get("colors") or []:
+        for item in _items(raw.get("colors")):
             if not isinstance(item, Mapping):
                 continue
             value = _optional_int(item.get("label-value"))
@@ -334,7 +342,7 @@ class Spec:
             if isinstance(rgba, list) and len(rgba) == 4 and all(_optional_int(c) is not None for c in rgba):
                 rgba_tuple = tuple(int(c) for c in rgba)
             colors.append(LabelColor(value=value, rgba=rgba_tuple))  # type: ignore[arg-type]
-        properties = tuple(dict(p) for p in raw.get("properties") or [] if isinstance(p, Mapping))
+        properties = tuple(dict(p) for p in _items(raw.get("properties")) if isinstance(p, Mapping))
         source = raw.get("source")
         image = source.get("image") if isinstance(source, Mapping) else None
         return ImageLabel(colors=tuple(colors), properties=properties, source=_optional_str(image))
@@ -366,7 +374,7 @@ class Spec:
                 )
             )
         acquisitions = []
-        for item in raw.get("acquisitions") or []:
+        for item in _items(raw.get("acquisitions")):
             if not isinstance(item, Mapping) or _optional_int(item.get("id")) is None:
                 continue
             start = item.get("starttime", item.get("startime"))
