@@ -171,11 +171,43 @@ def plan_passes(
 
 
 def read_region(source: Any, index: tuple[slice, ...], dtype: np.dtype) -> np.ndarray:
-    """Pixels of ``source[index]`` as a numpy array of ``dtype`` (numpy, zarr or dask)."""
+    """Pixels of ``source[index]`` as a numpy array of ``dtype`` (numpy, zarr or dask).
+
+    Regions of a memory-mapped input are copied out and their pages released at once,
+    so a larger-than-memory file does not accumulate in the process's resident memory.
+    """
     part = source[index]
     if hasattr(part, "compute"):
         part = part.compute(scheduler="sync")
+    if isinstance(source, np.memmap):
+        block = np.array(part, dtype=dtype, copy=True)
+        _release_pages(source, index)
+        return block
     return np.asarray(part).astype(dtype, copy=False)
+
+
+def _release_pages(array: np.memmap, index: tuple[slice, ...]) -> None:
+    """Drop this process's mapping of the pages a region of ``array`` spans."""
+    import mmap
+
+    mapping = getattr(array, "_mmap", None)
+    if mapping is None or not hasattr(mapping, "madvise") or not array.flags.c_contiguous:
+        return
+    first = [s.start or 0 for s in index]
+    last = [(s.stop if s.stop is not None else n) - 1 for s, n in zip(index, array.shape)]
+    if any(b < a for a, b in zip(first, last)):
+        return
+    base = np.frombuffer(mapping, dtype=np.uint8).ctypes.data
+    origin = array.ctypes.data - base
+    lo = origin + int(np.ravel_multi_index(first, array.shape)) * array.itemsize
+    hi = origin + (int(np.ravel_multi_index(last, array.shape)) + 1) * array.itemsize
+    page = mmap.PAGESIZE
+    lo -= lo % page
+    hi = min(len(mapping), -(-hi // page) * page)
+    try:
+        mapping.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+    except (OSError, ValueError):
+        pass  # releasing is an optimisation; reading stays correct without it
 
 
 def _process_region(
