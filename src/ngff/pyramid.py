@@ -248,6 +248,35 @@ def reduce_block(
     for f in factors:
         total *= sum(w for _, w in _taps(method, f))
     accumulator = _accumulator(block.dtype, total)
+    # Work in slabs along the first axis: the wide intermediate sums then stay a few
+    # MiB (cache-friendly, and peak memory is the block plus its output, not 3x).
+    lo, hi = out_range[0]
+    row_bytes = max(1, block.nbytes // max(1, block.shape[0])) * accumulator.itemsize // block.itemsize
+    rows = max(1, _SLAB_BYTES // (row_bytes * factors[0]))
+    if hi - lo <= rows:
+        return _reduce_separable(block, factors, method, in_start, out_range, in_size, accumulator)
+    shape = [b - a for a, b in out_range]
+    out = np.empty(shape, dtype=block.dtype)
+    for start in range(lo, hi, rows):
+        stop = min(hi, start + rows)
+        part = [(start, stop), *out_range[1:]]
+        out[start - lo : stop - lo] = _reduce_separable(block, factors, method, in_start, part, in_size, accumulator)
+    return out
+
+
+#: Target size of the intermediate sums of one slab of a reduction.
+_SLAB_BYTES = 4 * 2**20
+
+
+def _reduce_separable(
+    block: np.ndarray,
+    factors: Sequence[int],
+    method: str,
+    in_start: Sequence[int],
+    out_range: Sequence[tuple[int, int]],
+    in_size: Sequence[int],
+    accumulator: np.dtype,
+) -> np.ndarray:
     out, divisor = block, 1
     for axis, factor in enumerate(factors):
         out, weight = _reduce_axis(
