@@ -1,4 +1,4 @@
-"""The ``ngff`` command line: ``info``, ``validate`` and ``demo``.
+"""The ``ngff`` command line: ``info``, ``validate``, ``convert`` and ``demo``.
 
 Human output is drawn with rich; ``--json`` prints exactly one JSON object on stdout and
 nothing else, so the output can be piped into ``jq`` or read by programs.  Errors are
@@ -6,6 +6,8 @@ one red line on stderr — never a traceback — and exit codes are stable:
 
 * ``info``: 0 success, 2 the location cannot be read or is not OME-Zarr.
 * ``validate``: 0 valid, 1 invalid, 2 the location cannot be read.
+* ``convert``: 0 success, 2 the input cannot be read or an option is invalid
+  (130 when interrupted; the destination is then left as it was).
 * ``demo``: 0 success, 2 the sample could not be written.
 
 Only typer and rich are imported at module level; numpy, dask and zarr are imported by
@@ -465,6 +467,206 @@ def render_report(report: Any, location: str) -> RenderableType:
         verdict.append(f"  ({tally})", style="")
     parts.append(verdict)
     return Group(*parts)
+
+
+# --------------------------------------------------------------------------- convert
+
+
+@app.command()
+def convert(
+    input: Annotated[Path, typer.Argument(help="Image file: .npy, TIFF, OME-TIFF or ImageJ TIFF.")],
+    output: Annotated[Path, typer.Argument(help="Destination store, e.g. image.ome.zarr.")],
+    version: Annotated[
+        str,
+        typer.Option(
+            "--version", help="OME-Zarr version to write: 0.5 (Zarr v3) or 0.4 (Zarr v2)."
+        ),
+    ] = "0.5",
+    chunks: Annotated[
+        str | None,
+        typer.Option(
+            "--chunks",
+            help="Chunk shape: 64 (every space axis), z=32,y=256,x=256 or one size per axis (1,32,256,256).",
+        ),
+    ] = None,
+    shards: Annotated[
+        str | None,
+        typer.Option(
+            "--shards",
+            help="0.5 only: chunks per shard - auto, 4 (space axes), z=1,y=4,x=4 or one per axis.",
+        ),
+    ] = None,
+    codec: Annotated[
+        str | None,
+        typer.Option(
+            "--codec", help="blosc-zstd (default), blosc-lz4, zstd, gzip, lz4 or none; e.g. zstd:7."
+        ),
+    ] = None,
+    method: Annotated[
+        str | None,
+        typer.Option(
+            "--method", help="Downsampling: gaussian (default), mean, nearest, mode, min or max."
+        ),
+    ] = None,
+    levels: Annotated[
+        int | None,
+        typer.Option(
+            "--levels",
+            help="Number of pyramid levels (N-1 halvings of the space axes, sparing coarse or "
+            "exhausted ones). Default: halve until a level fits one chunk.",
+        ),
+    ] = None,
+    dims: Annotated[
+        str | None,
+        typer.Option(
+            "--dims",
+            help="Names of the input's axes in stored order, e.g. czyx or zcyx (transposed to OME-Zarr order).",
+        ),
+    ] = None,
+    scale: Annotated[
+        str | None,
+        typer.Option("--scale", help="Pixel size: 0.5 (every space axis) or z=2,y=0.5,x=0.5."),
+    ] = None,
+    units: Annotated[
+        str | None,
+        typer.Option(
+            "--units", help="Units: micrometer (every space axis) or z=micrometer,t=second."
+        ),
+    ] = None,
+    series: Annotated[
+        int, typer.Option("--series", help="Image series of a multi-series file.")
+    ] = 0,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Name of the image (default: from the file).")
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace OUTPUT if it exists.")
+    ] = False,
+) -> None:
+    """Convert a .npy or TIFF file to an OME-Zarr multiscale image.
+
+    Exit code 0 on success, 2 when the input cannot be read or an option is invalid (nothing is written then). The store appears at OUTPUT only once complete.
+    """
+    if levels is not None and levels < 1:
+        _fail(f"--levels {levels}: expected a positive number of levels (1: no downsampling)")
+    if series < 0:
+        _fail(f"--series {series}: expected a series index (0, 1, ...)")
+    if not input.exists():
+        _fail(f"{input}: no such file")
+    if (output.exists() or output.is_symlink()) and not overwrite:
+        _fail(f"{output}: the destination exists; pass --overwrite to replace it")
+    options: dict[str, Any] = {"version": version, "overwrite": overwrite}
+    if chunks is not None:
+        options["chunks"] = _per_axis_option(chunks, "--chunks", _positive_int)
+    if shards is not None:
+        options["shards"] = (
+            "auto"
+            if shards.strip().lower() == "auto"
+            else _per_axis_option(shards, "--shards", _positive_int)
+        )
+    if codec is not None:
+        options["codec"] = codec
+    if method is not None:
+        options["method"] = method
+    if name is not None:
+        options["name"] = name
+    scale_value = _per_axis_option(scale, "--scale", _positive_float) if scale is not None else None
+    units_value = _per_axis_option(units, "--units", _unit_name) if units is not None else None
+    from .convert import convert as run_convert
+
+    before = _identity(output)
+    try:
+        with _reported_errors(), _progress_bar(f"converting {input.name}") as progress:
+            image = run_convert(
+                input,
+                output,
+                series=series,
+                dims=dims,
+                scale=scale_value,
+                units=units_value,
+                levels=levels,
+                progress=progress,
+                **options,
+            )
+    except KeyboardInterrupt:
+        _fail(_interrupted_message(output, before), code=130)
+    shapes = ", ".join("×".join(str(n) for n in level.shape) for level in image.levels)
+    _stdout().print(
+        Text.assemble(
+            ("✓ wrote ", "bold green"),
+            (str(output), "bold"),
+            f": OME-Zarr {image.version}, {''.join(image.dims) if all(len(d) == 1 for d in image.dims) else image.dims} "
+            f"{image.dtype}, {len(image.levels)} level{'s' * (len(image.levels) != 1)} ({shapes})",
+        )
+    )
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path``, or None when it does not exist."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _interrupted_message(output: Path, before: tuple[int, int] | None) -> str:
+    """What an interrupted conversion left at ``output`` (the writer swaps stores whole)."""
+    after = _identity(output)
+    if after is None:
+        return f"interrupted; nothing was written to {output}"
+    if after == before:
+        return f"interrupted; {output} was left as it was"
+    return f"interrupted after the conversion completed; {output} is complete"
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+def _positive_float(text: str) -> float:
+    import math
+
+    value = float(text)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(text)
+    return value
+
+
+def _unit_name(text: str) -> str:
+    if not text or not all(c.isalpha() or c in "µμ" for c in text):
+        raise ValueError(text)
+    return text
+
+
+_OPTION_FORMS = {
+    "--chunks": "positive integers: 64, z=32,y=256,x=256 or 1,32,256,256",
+    "--shards": "auto or positive integers: 4, z=1,y=4,x=4 or 1,1,4,4",
+    "--scale": "positive numbers: 0.5, z=2,y=0.5,x=0.5 or 1,2,0.5,0.5",
+    "--units": "unit names: micrometer or z=micrometer,t=second",
+}
+
+
+def _per_axis_option(text: str, option: str, cast: Callable[[str], Any]) -> Any:
+    """``"64"`` -> 64, ``"z=32,y=256"`` -> ``{"z": 32, "y": 256}``, ``"1,32,32"`` -> ``[1, 32, 32]``."""
+    parts = [part.strip() for part in text.split(",")]
+    try:
+        if any("=" in part for part in parts):
+            mapping: dict[str, Any] = {}
+            for part in parts:
+                axis, sep, value = (s.strip() for s in part.partition("="))
+                if not sep or not axis or axis in mapping:
+                    raise ValueError(part)
+                mapping[axis] = cast(value)
+            return mapping
+        if len(parts) == 1:
+            return cast(parts[0])
+        return [cast(part) for part in parts]
+    except ValueError:
+        _fail(f"{option} {text!r}: expected {_OPTION_FORMS[option]}")
 
 
 # --------------------------------------------------------------------------- demo

@@ -173,7 +173,14 @@ def _image(store: Store, path: str, spec: Spec, meta: GroupMetadata, wanted: str
         )
     shapes = [tuple(a.shape) for a in arrays]
     scales, translations = _level_transforms(ms, shapes, where)
-    levels = [_to_dask(a, store.where(join(path, d.path))) for a, d in zip(arrays, ms.datasets)]
+    levels = [
+        _to_dask(
+            a,
+            store.where(join(path, d.path)),
+            None if store.root is None else store.root / join(path, d.path),
+        )
+        for a, d in zip(arrays, ms.datasets)
+    ]
     return Image(
         location=store.location,
         path=path,
@@ -219,23 +226,35 @@ def _describe(index: Any) -> str:
     return str(index)
 
 
-def _to_dask(array: Any, where: str):
-    """A dask array over a zarr array, chunked like the stored (inner) chunks."""
+def _to_dask(array: Any, where: str, directory: Any = None):
+    """A dask array over a zarr array, chunked like the stored (inner) chunks.
+
+    When the array lies in a local ``directory`` and its codecs allow, dask reads
+    through a :class:`~ngff.chunkread.ChunkReader`: dask then pushes selections
+    (``level[z]``) into the getter (``fancy=True``) and only the needed part of a
+    chunk is decoded.  Otherwise it reads whole chunks through zarr.
+    """
     import dask.array as da
+
+    from .chunkread import chunk_reader
 
     chunks = tuple(array.chunks)
     for n, c in zip(array.shape, chunks):
-        if n < 0 or c < 1 or n > 2**62 or -(-n // c) > _MAX_CHUNKS_PER_AXIS:
+        if n < 0 or c < 1 or n > 2**62 or c > 2**62 or -(-n // c) > _MAX_CHUNKS_PER_AXIS:
             raise InvalidMetadataError(
                 f"implausible array shape {tuple(array.shape)} with chunks {chunks}", location=where
             )
+    level = _Level(array, where)
+    fast = chunk_reader(array, where, directory, level)
     return da.from_array(
-        _Level(array, where),
+        level if fast is None else fast,
         chunks=chunks,
         name=f"ngff-{uuid.uuid4().hex}",
         lock=False,
         asarray=False,
-        fancy=False,
+        # dask fuses a later selection into a getter only when it is "fancy"; the
+        # ChunkReader passes everything it does not decode itself to zarr.
+        fancy=fast is not None,
         inline_array=True,
         meta=np.empty((0,) * len(chunks), dtype=array.dtype),
     )

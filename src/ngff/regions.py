@@ -272,15 +272,57 @@ def run_passes(
     import dask
 
     counter = _Progress(total=sum(len(p.regions()) for p in passes), callback=progress)
+    client = _active_client()
     for plan in passes:
         src = source if plan.source_level is None else levels[plan.source_level].array
-        tasks = [
-            dask.delayed(_run_one, pure=False)(start, plan, levels, src, dtype, method, counter)
-            for start in plan.regions()
-        ]
-        dask.compute(*tasks)
+        if hasattr(src, "dask"):  # hide a dask input from delayed, or it would be computed whole
+            src = _Opaque(src)
+        if client is not None:
+            # On a cluster, count finished tasks here: nothing unpicklable travels.
+            from distributed import as_completed
+
+            tasks = [
+                dask.delayed(_process_region, pure=False)(start, plan, levels, src, dtype, method)
+                for start in plan.regions()
+            ]
+            for future in as_completed(client.compute(tasks)):
+                future.result()
+                counter.step()
+        else:
+            tasks = [
+                dask.delayed(_run_one, pure=False)(start, plan, levels, src, dtype, method, counter)
+                for start in plan.regions()
+            ]
+            dask.compute(*tasks)
 
 
 def _run_one(start, plan, levels, source, dtype, method, counter) -> None:
     _process_region(start, plan, levels, source, dtype, method)
     counter.step()
+
+
+class _Opaque:
+    """A dask array hidden from ``dask.delayed``: each task computes only its own region."""
+
+    def __init__(self, array: Any):
+        self.array = array
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.array[index]
+
+
+def _active_client() -> Any:
+    """The ``dask.distributed`` client ``dask.compute`` would use, or None."""
+    import sys
+
+    if "distributed" not in sys.modules:  # no cluster can be active without it imported
+        return None
+    try:
+        from distributed import default_client
+
+        client = default_client()
+    except (ImportError, ValueError):
+        return None
+    import dask.base
+
+    return client if dask.base.get_scheduler() == client.get else None

@@ -101,6 +101,8 @@ def _axes(inp: _Input, dims: Any, units: Any) -> tuple[Axis, ...]:
     if len(set(names)) != len(names):
         raise NgffError(f"dims {names} repeat an axis name", rule="axis names MUST be unique")
     inherited = {a.name: a for a in inp.axes} if inp.axes else {}
+    if isinstance(units, str):  # one unit for every space axis
+        units = {n: units for n in names if TYPE_BY_NAME.get(n) == "space"}
     unit_values = resolve_per_dim(units, names, "units", [inherited.get(n, Axis(n)).unit for n in names])
     axes = []
     for name, unit in zip(names, unit_values):
@@ -381,6 +383,10 @@ def _write_image_group(
     run_passes(passes, plans, inp.array, dtype, method, progress)
     multiscale = _multiscale(axes, plans, scale, translation, name, method)
     omero = _channels(channels, inp, axes, plans, is_label=image_label is not None)
+    if image_label is not None and not image_label.colors:
+        image_label = ImageLabel(
+            colors=_default_label_colors(plans[-1]), properties=image_label.properties, source=image_label.source
+        )
     meta = GroupMetadata(version=spec.version, multiscales=(multiscale,), omero=omero, image_label=image_label)
     _put_group(Path(local_root), group_path, spec, spec.dump(meta))
 
@@ -498,7 +504,7 @@ def write(
             axes=axes,
             scale=scale_values,
             translation=shift_values,
-            name=name if name is not None else inp.name,
+            name=name if name is not None else inp.name or _default_name(location),
             channels=channels,
             chunks=chunks,
             shards=shards,
@@ -514,6 +520,15 @@ def write(
     result = read(output.final)
     assert isinstance(result, Image)
     return result
+
+
+def _default_name(location: str | os.PathLike[str]) -> str:
+    """``"image"`` for ``".../image.ome.zarr"`` (multiscales SHOULD have a name)."""
+    base = os.path.basename(os.fspath(location).rstrip("/\\")) or "image"
+    for suffix in (".ozx", ".zarr", ".ome"):
+        if base.lower().endswith(suffix):
+            base = base[: -len(suffix)]
+    return base or "image"
 
 
 def write_labels(
@@ -670,6 +685,24 @@ def _label_colors(colors: Any) -> tuple[LabelColor, ...]:
     if len(set(values)) != len(values):
         raise NgffError("label colours repeat a label value", rule="label-value MUST be unique")
     return tuple(out)
+
+
+def _default_label_colors(coarsest: LevelPlan) -> tuple[LabelColor, ...]:
+    """Distinct colours for the labels seen at the coarsest level (image-label colors SHOULD exist).
+
+    Hues step by the golden ratio so neighbouring values differ; 0 (background) is transparent.
+    """
+    import colorsys
+
+    values = np.unique(np.asarray(coarsest.array[...]))[:4096]
+    colors = []
+    for value in values.tolist():
+        if value == 0:
+            colors.append(LabelColor(0, (0, 0, 0, 0)))
+            continue
+        r, g, b = colorsys.hsv_to_rgb((value * 0.618033988749895) % 1.0, 0.75, 1.0)
+        colors.append(LabelColor(int(value), (int(r * 255), int(g * 255), int(b * 255), 255)))
+    return tuple(colors)
 
 
 def _rgba(value: Any) -> tuple[int, int, int, int]:

@@ -1,42 +1,232 @@
-"""Lazy readers of input files, each returning a :class:`SourceImage`."""
+"""Lazy readers of input files, each returning a :class:`SourceImage`.
+
+The pixels of a source are a :class:`FileArray`: a small array-like (``shape``,
+``dtype``, ``ndim``, ``__getitem__``) that reads only the region asked for, in
+OME-Zarr axis order, straight from the file.  It is handed to :func:`ngff.write` as is
+rather than wrapped in a dask array, so that
+
+* the writer's region tasks each read their own region from the file (memory stays
+  bounded by the region size, whatever the file size), and
+* it pickles as the file's path, not as its pixels: on a ``dask.distributed`` cluster
+  every worker opens the file itself (the file must be reachable from the workers).
+
+``FileArray.to_dask()`` gives a dask array over the same reads for other uses.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import NgffError, StoreError
 
-__all__ = ["SourceImage", "open_source"]
+__all__ = ["FileArray", "SourceImage", "axis_names", "canonical_order", "open_source"]
 
-#: Canonical OME-Zarr axis order.
-_ORDER = "tczyx"
+#: Canonical OME-Zarr axis order: time, channel (or one custom axis), then z, y, x.
+_RANK = {"t": 0, "z": 2, "y": 3, "x": 4}
+#: Axis names given to an array that carries none, by number of dimensions.
+DEFAULT_DIMS = {2: "yx", 3: "zyx", 4: "czyx", 5: "tczyx"}
+
+
+def _rank(name: str) -> int:
+    return _RANK.get(name, 1)  # c and custom axes sit between time and space
+
+
+def canonical_order(names: tuple[str, ...]) -> list[int]:
+    """Permutation putting file axes in OME-Zarr order (stable for equal ranks)."""
+    return sorted(range(len(names)), key=lambda i: _rank(names[i]))
+
+
+class FileArray:
+    """Read-on-demand pixels of one image in a file, in OME-Zarr axis order.
+
+    Parameters
+    ----------
+    kind
+        ``"npy"`` or ``"tiff"``.
+    path
+        The file.
+    shape, dtype
+        Shape (file axis order) and dtype of the stored pixels.
+    order
+        Permutation from file axes to the axes of this array (``numpy.transpose`` order).
+    series
+        TIFF series.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        path: Path,
+        shape: tuple[int, ...],
+        dtype: np.dtype,
+        order: list[int],
+        series: int = 0,
+    ):
+        self.kind = kind
+        self.path = Path(path)
+        self.series = series
+        self.file_shape = tuple(int(n) for n in shape)
+        self.order = list(order)
+        self.shape = tuple(self.file_shape[i] for i in self.order)
+        self.dtype = np.dtype(dtype)
+        self.ndim = len(self.shape)
+        self._array: Any = None
+        self._handle: Any = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"FileArray({self.kind}, {str(self.path)!r}, shape={self.shape}, dtype={self.dtype})"
+
+    # Pickled as a recipe, never as pixels (dask.distributed ships it to workers).
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_array"] = state["_handle"] = state["_lock"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def with_order(self, order: list[int]) -> FileArray:
+        """The same file with another axis permutation (relative to the file axes)."""
+        return FileArray(self.kind, self.path, self.file_shape, self.dtype, order, self.series)
+
+    def _open(self) -> Any:
+        with self._lock:
+            if self._array is None:
+                if self.kind == "npy":
+                    self._array = np.load(self.path, mmap_mode="r", allow_pickle=False)
+                else:
+                    import tifffile
+                    import zarr
+
+                    self._handle = tifffile.TiffFile(self.path)
+                    store = self._handle.series[self.series].aszarr(level=0)
+                    self._array = zarr.open(store, mode="r")
+            return self._array
+
+    def close(self) -> None:
+        """Release the file (it is reopened if read again)."""
+        with self._lock:
+            if self._handle is not None:
+                self._handle.close()
+            self._array = self._handle = None
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        if not isinstance(index, tuple):
+            index = (index,)
+        if any(i is Ellipsis for i in index):
+            at = index.index(Ellipsis)
+            index = index[:at] + (slice(None),) * (self.ndim - len(index) + 1) + index[at + 1 :]
+        index = index + (slice(None),) * (self.ndim - len(index))
+        if len(index) != self.ndim:
+            raise IndexError(f"too many indices for a {self.ndim}-D array")
+        drop = []
+        as_slices: list[slice] = []
+        for k, (i, n) in enumerate(zip(index, self.shape)):
+            if isinstance(i, slice):
+                as_slices.append(i)
+            elif isinstance(i, (int, np.integer)):
+                j = int(i) + n if i < 0 else int(i)
+                if not 0 <= j < n:
+                    raise IndexError(f"index {i} is out of bounds for axis {k} with size {n}")
+                as_slices.append(slice(j, j + 1))
+                drop.append(k)
+            else:
+                raise TypeError(f"FileArray supports integer and slice indexing, got {i!r}")
+        file_index: list[slice] = [slice(None)] * self.ndim
+        for k, axis in enumerate(self.order):
+            file_index[axis] = as_slices[k]
+        raw = self._open()
+        if self.kind == "npy":
+            # Copy the region out of the memory map and drop its pages at once, so a
+            # larger-than-memory file does not pile up in resident memory.
+            block = np.array(raw[tuple(file_index)], copy=True)
+            _release_pages(raw, file_index)
+        else:
+            block = np.asarray(raw[tuple(file_index)])
+        block = block.transpose(self.order)
+        return block.squeeze(axis=tuple(drop)) if drop else block
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        block = self[...]
+        return block.astype(dtype, copy=False) if dtype is not None else block
+
+    def to_dask(self, chunks: Any = "auto") -> Any:
+        """A dask array reading through this object."""
+        import dask.array as da
+
+        return da.from_array(
+            self, chunks=chunks, asarray=False, fancy=False, name=f"file-{id(self):x}"
+        )
+
+
+def _release_pages(array: Any, index: list[slice]) -> None:
+    """Let go of the pages of a memory-mapped region (the writer's routine, when it has one)."""
+    if any(i.step not in (None, 1) for i in index):
+        return
+    try:
+        from ..regions import _release_pages as release
+    except ImportError:  # pragma: no cover - an engine without it
+        return
+    release(array, tuple(index))
 
 
 @dataclass(frozen=True)
 class SourceImage:
     """A lazily read input image and the metadata its file carries."""
 
-    data: Any  # dask array in OME-Zarr axis order
+    data: FileArray  # in OME-Zarr axis order
     dims: tuple[str, ...]
     scale: dict[str, float] | None = None
     units: dict[str, str] | None = None
     channels: list[str] | None = None
     name: str | None = None
 
-    def with_dims(self, dims: Any) -> SourceImage:
-        """The same pixels with the axes renamed (no reordering)."""
-        names = tuple(dims)
-        if len(names) != self.data.ndim:
-            raise NgffError(f"--dims {''.join(names)} names {len(names)} axes; the input has {self.data.ndim}")
-        keep = lambda m: {names[self.dims.index(k)]: v for k, v in m.items() if k in self.dims} if m else None  # noqa: E731
-        return replace(self, dims=names, scale=keep(self.scale), units=keep(self.units))
+    def close(self) -> None:
+        self.data.close()
 
 
-def open_source(path: str | os.PathLike[str], *, series: int = 0) -> SourceImage:
+def axis_names(dims: Any, ndim: int, what: str = "dims") -> tuple[str, ...]:
+    """Axis names from ``"czyx"``, ``"c,z,y,x"`` or a sequence, checked against ``ndim``."""
+    if isinstance(dims, str):
+        names = tuple(n.strip() for n in dims.split(",")) if "," in dims else tuple(dims)
+    else:
+        names = tuple(str(n) for n in dims)
+    if any(not n for n in names):
+        raise NgffError(f"{what} {dims!r} holds an empty axis name", rule="dims")
+    if len(names) != ndim:
+        shown = "".join(names) if all(len(n) == 1 for n in names) else ",".join(names)
+        raise NgffError(
+            f"{what} {shown!r} names {len(names)} axes; the input has {ndim}", rule="dims"
+        )
+    if len(set(names)) != len(names):
+        raise NgffError(f"{what} {dims!r} repeats an axis name", rule="dims")
+    return names
+
+
+def open_source(path: str | os.PathLike[str], *, series: int = 0, dims: Any = None) -> SourceImage:
     """Open an input file lazily, choosing the reader by extension and content.
+
+    Parameters
+    ----------
+    path
+        The file.
+    series
+        Image series of a multi-series file.
+    dims
+        Names of the file's axes in the order they are stored (e.g. ``"zcyx"``),
+        replacing what the file says; the pixels are transposed to OME-Zarr order.
 
     Raises
     ------
@@ -46,36 +236,33 @@ def open_source(path: str | os.PathLike[str], *, series: int = 0) -> SourceImage
     p = Path(path)
     if not p.exists():
         raise StoreError("no such file", location=str(p))
+    if p.is_dir():
+        raise NgffError(
+            "a directory; convert reads .npy and TIFF files (to copy an OME-Zarr store, use ngff.write)",
+            location=str(p),
+            rule="input format",
+        )
     name = p.name.lower()
-    with open(p, "rb") as handle:
-        magic = handle.read(8)
+    try:
+        with open(p, "rb") as handle:
+            magic = handle.read(8)
+    except OSError as exc:
+        raise StoreError(f"cannot read: {exc.strerror or exc}", location=str(p)) from exc
     if name.endswith(".npy") or magic.startswith(b"\x93NUMPY"):
         from .numpy_reader import open_npy
 
-        return open_npy(p)
-    if name.endswith((".tif", ".tiff", ".btf", ".tf8", ".tf2")) or magic[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return open_npy(p, dims=dims)
+    if name.endswith((".tif", ".tiff", ".btf", ".tf8", ".tf2")) or magic[:4] in (
+        b"II*\x00",
+        b"MM\x00*",
+        b"II+\x00",
+        b"MM\x00+",
+    ):
         from .tiff_reader import open_tiff
 
-        return open_tiff(p, series=series)
+        return open_tiff(p, series=series, dims=dims)
     raise NgffError(
         "no reader for this format here; supported: .npy, TIFF/OME-TIFF/ImageJ TIFF",
         location=str(p),
         rule="input format",
     )
-
-
-def canonical(data: Any, letters: str, location: str) -> tuple[Any, tuple[str, ...]]:
-    """Transpose a dask array with file axis letters (``"ZCYX"``) to t, c, z, y, x order."""
-    mapping = {"T": "t", "C": "c", "S": "c", "Z": "z", "Y": "y", "X": "x"}
-    dims = []
-    for letter in letters.upper():
-        if letter not in mapping:
-            raise NgffError(
-                f"the file's axis {letter!r} has no OME-Zarr meaning; name the axes with dims (--dims)",
-                location=location,
-            )
-        dims.append(mapping[letter])
-    if len(set(dims)) != len(dims):
-        raise NgffError(f"axes {letters} map to repeated OME-Zarr axes {dims}; use dims (--dims)", location=location)
-    order = sorted(range(len(dims)), key=lambda i: _ORDER.index(dims[i]))
-    return data.transpose(order), tuple(dims[i] for i in order)

@@ -6,40 +6,143 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NgffError
-from .source import SourceImage, canonical
+from ..validation.vocab import SPACE_UNITS, TIME_UNITS
+from .source import FileArray, SourceImage, axis_names, canonical_order
 
-_UNITS = {"µm": "micrometer", "um": "micrometer", "micron": "micrometer", "nm": "nanometer", "mm": "millimeter",
-          "cm": "centimeter", "m": "meter", "s": "second", "ms": "millisecond", "min": "minute", "h": "hour",
-          "\\u00B5m": "micrometer"}
+#: Unit spellings found in TIFF metadata, as OME-Zarr (UDUNITS-2) names.
+UNIT_ALIASES = {
+    "µm": "micrometer",
+    "μm": "micrometer",
+    "um": "micrometer",
+    "micron": "micrometer",
+    "microns": "micrometer",
+    "\\u00b5m": "micrometer",
+    "nm": "nanometer",
+    "mm": "millimeter",
+    "cm": "centimeter",
+    "m": "meter",
+    "pm": "picometer",
+    "å": "angstrom",
+    "a": "angstrom",
+    "km": "kilometer",
+    "in": "inch",
+    "s": "second",
+    "sec": "second",
+    "ms": "millisecond",
+    "µs": "microsecond",
+    "μs": "microsecond",
+    "us": "microsecond",
+    "ns": "nanosecond",
+    "min": "minute",
+    "h": "hour",
+    "hr": "hour",
+    "d": "day",
+}
 
 
-def _unit(text: Any) -> str | None:
-    if not isinstance(text, str) or not text:
+def normalise_unit(text: Any, vocabulary: frozenset[str] | None = None) -> str | None:
+    """The OME-Zarr name of a unit spelling (``"um"`` -> ``"micrometer"``).
+
+    With a ``vocabulary`` (space or time units), spellings outside it give None
+    (e.g. ImageJ's ``"pixel"``); without one, unknown spellings are returned as given.
+    """
+    if not isinstance(text, str) or not text.strip():
         return None
-    return _UNITS.get(text, _UNITS.get(text.lower(), text if text.isalpha() else None))
+    word = text.strip()
+    unit = UNIT_ALIASES.get(word.lower(), UNIT_ALIASES.get(word, word.lower()))
+    known = SPACE_UNITS | TIME_UNITS
+    if unit not in known and unit.endswith("s") and unit[:-1] in known:
+        unit = unit[:-1]  # "micrometers", "seconds"
+    if vocabulary is not None:
+        return unit if unit in vocabulary else None
+    return unit if unit in known else word
 
 
-def open_tiff(path: Path, *, series: int = 0) -> SourceImage:
-    import dask.array as da
+def _unit(text: Any, vocabulary: frozenset[str] = SPACE_UNITS) -> str | None:
+    return normalise_unit(text, vocabulary)
+
+
+#: tifffile axis letters with an OME-Zarr meaning ("S", samples such as RGB, are channels).
+_LETTERS = {"T": "t", "C": "c", "S": "c", "Z": "z", "Y": "y", "X": "x"}
+
+
+def file_axes(letters: str, location: str) -> tuple[str, ...]:
+    """OME-Zarr names of a tifffile series' axes, in file order.
+
+    Letters without an OME-Zarr meaning - ``Q`` (unknown) and ``I`` (image sequence)
+    in plain TIFF stacks, among others - are named like the axes of an array without
+    metadata: the innermost becomes ``z``, then ``c``, then ``t`` (so a ``QYX`` stack is
+    ``zyx``, as a 3-D ``.npy`` would be).  Anything else needs ``dims``.
+    """
+    names: list[str | None] = [_LETTERS.get(letter) for letter in letters.upper()]
+    known = [n for n in names if n is not None]
+    if len(set(known)) != len(known):
+        raise NgffError(
+            f"the file's axes {letters} map to repeated OME-Zarr axes {known}; name the axes with dims (--dims)",
+            location=location,
+        )
+    spare = [n for n in ("z", "c", "t") if n not in known]
+    for i in range(len(names) - 1, -1, -1):
+        if names[i] is None:
+            if not spare:
+                raise NgffError(
+                    f"the file's axes {letters} have no OME-Zarr meaning; name the axes with dims (--dims)",
+                    location=location,
+                )
+            names[i] = spare.pop(0)
+    return tuple(n for n in names if n is not None)
+
+
+def open_tiff(path: Path, *, series: int = 0, dims: Any = None) -> SourceImage:
+    """Open one series of a TIFF file, with its OME or ImageJ metadata.
+
+    ``dims`` names the series' axes in file order, replacing tifffile's letters.
+    """
     import tifffile
-    import zarr
 
     try:
         tif = tifffile.TiffFile(path)
     except Exception as exc:  # tifffile raises several kinds for broken files
         raise NgffError(f"not a readable TIFF file: {exc}", location=str(path)) from exc
-    if not 0 <= series < len(tif.series):
-        raise NgffError(f"series {series} requested; the file has {len(tif.series)}", location=str(path))
-    s = tif.series[series]
-    array = zarr.open(s.aszarr(level=0), mode="r")
-    data = da.from_zarr(array) if hasattr(da, "from_zarr") else da.from_array(array, chunks=array.chunks)
-    data, dims = canonical(data, s.axes, str(path))
-    scale, units, channels = _metadata(tif, series, dims)
-    return SourceImage(data=data, dims=dims, scale=scale or None, units=units or None, channels=channels,
-                       name=getattr(s, "name", None) or path.name.split(".")[0])
+    try:
+        if not tif.series:
+            raise NgffError("not a readable TIFF file: it holds no images", location=str(path))
+        if not 0 <= series < len(tif.series):
+            raise NgffError(
+                f"series {series} requested; the file has {len(tif.series)}", location=str(path)
+            )
+        s = tif.series[series]
+        if dims is None:
+            names = file_axes(s.axes, str(path))
+        else:
+            names = axis_names(dims, len(s.shape))
+        order = canonical_order(names)
+        dims_out = tuple(names[i] for i in order)
+        data = FileArray("tiff", path, tuple(s.shape), s.dtype, order, series=series)
+        shape_out = tuple(int(s.shape[i]) for i in order)
+        count = shape_out[dims_out.index("c")] if "c" in dims_out else 1
+        scale, units, channels = _metadata(tif, series, dims_out, count)
+        name = getattr(s, "name", None) or path.name.split(".")[0]
+    finally:
+        tif.close()
+    return SourceImage(
+        data=data,
+        dims=dims_out,
+        scale=scale or None,
+        units=units or None,
+        channels=channels,
+        name=name,
+    )
 
 
-def _metadata(tif: Any, series: int, dims: tuple[str, ...]) -> tuple[dict[str, float], dict[str, str], list[str] | None]:
+def _metadata(
+    tif: Any, series: int, dims: tuple[str, ...], count: int
+) -> tuple[dict[str, float], dict[str, str], list[str] | None]:
+    """Pixel sizes, units and channel names from OME-XML or ImageJ metadata.
+
+    ``count`` is the number of channels of the image; channel names are only taken
+    when the file names exactly that many.
+    """
     scale: dict[str, float] = {}
     units: dict[str, str] = {}
     channels = None
@@ -55,14 +158,16 @@ def _metadata(tif: Any, series: int, dims: tuple[str, ...]) -> tuple[dict[str, f
                 size = pixels.get(f"PhysicalSize{axis.upper()}")
                 if size and axis in dims:
                     scale[axis] = float(size)
-                    units[axis] = _unit(pixels.get(f"PhysicalSize{axis.upper()}Unit", "µm")) or "micrometer"
+                    units[axis] = (
+                        _unit(pixels.get(f"PhysicalSize{axis.upper()}Unit", "µm")) or "micrometer"
+                    )
             if pixels.get("TimeIncrement") and "t" in dims:
                 scale["t"] = float(pixels["TimeIncrement"])
-                units["t"] = _unit(pixels.get("TimeIncrementUnit", "s")) or "second"
+                units["t"] = _unit(pixels.get("TimeIncrementUnit", "s"), TIME_UNITS) or "second"
             chans = pixels.get("Channel", [])
             chans = chans if isinstance(chans, list) else [chans]
             names = [c.get("Name") for c in chans if isinstance(c, dict)]
-            if names and all(isinstance(n, str) for n in names):
+            if "c" in dims and len(names) == count and all(isinstance(n, str) for n in names):
                 channels = names
     elif tif.is_imagej and tif.imagej_metadata:
         meta = tif.imagej_metadata
@@ -86,6 +191,6 @@ def _metadata(tif: Any, series: int, dims: tuple[str, ...]) -> tuple[dict[str, f
         labels = meta.get("Labels")
         n_channels = meta.get("channels")
         # ImageJ "Labels" name slices; they name channels only when one per channel.
-        if isinstance(labels, list) and "c" in dims and len(labels) == n_channels:
+        if isinstance(labels, list) and "c" in dims and len(labels) == n_channels == count:
             channels = [str(x) for x in labels]
     return scale, units, channels
