@@ -393,6 +393,20 @@ def put_json(root: Path, key: str, document: Mapping[str, Any]) -> None:
         raise StoreError(f"cannot write: {exc.strerror or exc}", location=str(target)) from exc
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one atomic step (Linux ``renameat2``); False if unavailable."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
 class OutputDirectory:
     """A new store written beside its destination and moved into place when complete.
 
@@ -445,6 +459,9 @@ class OutputDirectory:
         """Move the finished store into place (replacing an old one last)."""
         import shutil
 
+        if self.final.exists() and _exchange(self.path, self.final):
+            shutil.rmtree(self.path, ignore_errors=True)  # now holds the old store
+            return
         old = None
         if self.final.exists():
             old = self.final.with_name(f".{self.final.name}.ngff-old-{self.path.name[-8:]}")
