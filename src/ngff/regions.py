@@ -29,7 +29,8 @@ from .pyramid import halo, reduce_block
 __all__ = ["LevelPlan", "PassPlan", "plan_passes", "run_passes", "DEFAULT_REGION_BYTES"]
 
 #: Uncompressed bytes of one region (per task); two tasks run at once on two cores.
-DEFAULT_REGION_BYTES = 64 * 2**20
+#: 32 MiB keeps peak memory low while still producing two levels per pass for 128³ chunks.
+DEFAULT_REGION_BYTES = 32 * 2**20
 
 
 @dataclass

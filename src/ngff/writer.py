@@ -458,7 +458,7 @@ def write(
         (sized to the write region).  Lower levels get shards covering the same level-0
         region, so one task writes a region's whole pyramid.  None: no sharding.
     codec
-        ``"blosc-zstd"`` (default, level 5, bit-shuffle), ``"blosc-lz4"``, ``"zstd"``,
+        ``"blosc-zstd"`` (default, level 3, bit-shuffle), ``"blosc-lz4"``, ``"zstd"``,
         ``"gzip"``, ``"lz4"``, ``"none"``, optionally with ``":level"``; or codec objects.
     method
         Downsampling: ``"gaussian"`` (default), ``"mean"``, ``"nearest"``, ``"mode"``
