@@ -201,21 +201,13 @@ def test_console_script_error_has_no_traceback(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- validate
 
 
-def _need_validation() -> None:
-    pytest.importorskip("ngff.validation", reason="ngff.validation has not landed yet")
-    if not hasattr(__import__("ngff.validation", fromlist=["validate"]), "validate"):
-        pytest.skip("ngff.validation.validate has not landed yet")
-
-
 def test_validate_valid(examples: Path) -> None:
-    _need_validation()
     result = runner.invoke(app, ["validate", str(examples / "valid/image-01.zarr")])
     assert result.exit_code == 0, result.output
     assert "valid" in result.stdout
 
 
 def test_validate_invalid(examples: Path) -> None:
-    _need_validation()
     target = str(examples / "invalid/image-04.zarr")
     result = runner.invoke(app, ["validate", target])
     assert result.exit_code == 1, result.output
@@ -236,7 +228,6 @@ def test_validate_missing(tmp_path: Path) -> None:
 
 
 def test_console_script_validate_exit_codes(examples: Path, tmp_path: Path) -> None:
-    _need_validation()
     script = _ngff_script()
     codes = [
         subprocess.run([script, "validate", str(path)], capture_output=True, timeout=120).returncode
@@ -298,7 +289,6 @@ def test_validate_passes_options_through(
 
 
 def test_demo_headless(tmp_path: Path) -> None:
-    pytest.importorskip("ngff.writer", reason="ngff.writer has not landed yet")
     result = runner.invoke(app, ["demo", str(tmp_path), "--headless", "--shape", "8,32,32"])
     assert result.exit_code == 0, result.output
     assert "OME-Zarr 0.5" in result.stdout and "cells" in result.stdout
