@@ -98,7 +98,12 @@ def open_tiff(path: Path, *, series: int = 0, dims: Any = None) -> SourceImage:
 
     ``dims`` names the series' axes in file order, replacing tifffile's letters.
     """
-    import tifffile
+    try:
+        import tifffile
+    except ImportError:
+        raise NgffError(
+            "reading TIFF needs tifffile: pip install 'napari-ngff[convert]'", location=str(path)
+        ) from None
 
     try:
         tif = tifffile.TiffFile(path)
