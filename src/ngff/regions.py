@@ -31,6 +31,8 @@ __all__ = ["LevelPlan", "PassPlan", "plan_passes", "run_passes", "DEFAULT_REGION
 #: Uncompressed bytes of one region (per task); two tasks run at once on two cores.
 #: 32 MiB keeps peak memory low while still producing two levels per pass for 128³ chunks.
 DEFAULT_REGION_BYTES = 32 * 2**20
+#: Sharded writes hold a shard's encoded and assembled copies too: half the region.
+SHARDED_REGION_BYTES = 16 * 2**20
 
 
 @dataclass
@@ -124,7 +126,8 @@ def plan_passes(
     budget
         Uncompressed bytes of one region (default :data:`DEFAULT_REGION_BYTES`).
     """
-    budget = DEFAULT_REGION_BYTES if budget is None else budget
+    if budget is None:
+        budget = SHARDED_REGION_BYTES if sharded and shard0 is None else DEFAULT_REGION_BYTES
     passes: list[PassPlan] = []
     remaining = list(range(len(levels)))
     source: int | None = None
@@ -299,7 +302,26 @@ def run_passes(
 
 def _run_one(start, plan, levels, source, dtype, method, counter) -> None:
     _process_region(start, plan, levels, source, dtype, method)
+    _trim_heap()
     counter.step()
+
+
+def _trim_heap() -> None:
+    """Hand freed region buffers back to the OS (glibc keeps them per thread otherwise)."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            _malloc_trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim: Any = None
 
 
 class _Opaque:
