@@ -42,7 +42,6 @@ def cluster():
 @pytest.fixture
 def small_regions(monkeypatch):
     monkeypatch.setattr(ngff.regions, "DEFAULT_REGION_BYTES", REGION_BYTES)
-    monkeypatch.setattr(ngff.regions, "SHARDED_REGION_BYTES", REGION_BYTES)
 
 
 def _image(shape=(2, 12, 70, 90), dtype="uint16", seed=0) -> np.ndarray:

@@ -31,8 +31,6 @@ __all__ = ["LevelPlan", "PassPlan", "plan_passes", "run_passes", "DEFAULT_REGION
 #: Uncompressed bytes of one region (per task); two tasks run at once on two cores.
 #: 32 MiB keeps peak memory low while still producing two levels per pass for 128³ chunks.
 DEFAULT_REGION_BYTES = 32 * 2**20
-#: Sharded writes hold a shard's encoded and assembled copies too: half the region.
-SHARDED_REGION_BYTES = 16 * 2**20
 
 
 @dataclass
@@ -126,8 +124,7 @@ def plan_passes(
     budget
         Uncompressed bytes of one region (default :data:`DEFAULT_REGION_BYTES`).
     """
-    if budget is None:
-        budget = SHARDED_REGION_BYTES if sharded and shard0 is None else DEFAULT_REGION_BYTES
+    budget = DEFAULT_REGION_BYTES if budget is None else budget
     passes: list[PassPlan] = []
     remaining = list(range(len(levels)))
     source: int | None = None
