@@ -18,19 +18,9 @@ __all__ = ["SHAPE", "sample_pyramid", "sample_store"]
 
 #: ``(z, y, x)`` size of the synthetic volume.
 SHAPE: tuple[int, int, int] = (64, 256, 256)
-#: Channel names and colours.
-CHANNELS: tuple[tuple[str, str], ...] = (("red", "FF0000"), ("green", "00FF00"), ("blue", "0000FF"))
-#: Physical pixel size (micrometer), per axis.
-SCALE: dict[str, float] = {"z": 2.0, "y": 0.5, "x": 0.5}
-#: Colours of the cell labels, in turn (colour-blind safe).
-LABEL_COLORS: tuple[tuple[int, int, int, int], ...] = (
-    (230, 159, 0, 255),
-    (86, 180, 233, 255),
-    (0, 158, 115, 255),
-    (240, 228, 66, 255),
-    (0, 114, 178, 255),
-    (204, 121, 167, 255),
-)
+from ngff.samples import DEMO_CHANNELS as CHANNELS  # noqa: E402  (one definition, shared with `ngff demo`)
+from ngff.samples import DEMO_LABEL_COLORS as LABEL_COLORS  # noqa: E402
+from ngff.samples import DEMO_SCALE as SCALE  # noqa: E402
 
 _lock = threading.Lock()
 _folder: Path | None = None

@@ -50,23 +50,7 @@ EXIT_UNREADABLE = 2
 #: Exit code of ``validate`` when the data breaks a rule.
 EXIT_INVALID = 1
 
-#: Channel names and colours of the demo sample.
-DEMO_CHANNELS: tuple[tuple[str, str], ...] = (
-    ("red", "FF0000"),
-    ("green", "00FF00"),
-    ("blue", "0000FF"),
-)
-#: RGBA colours given to the demo's cell labels, in turn.
-DEMO_LABEL_COLORS: tuple[tuple[int, int, int, int], ...] = (
-    (230, 159, 0, 255),
-    (86, 180, 233, 255),
-    (0, 158, 115, 255),
-    (240, 228, 66, 255),
-    (0, 114, 178, 255),
-    (204, 121, 167, 255),
-)
-#: Physical pixel size of the demo sample, per axis (micrometer).
-DEMO_SCALE: Mapping[str, float] = {"z": 2.0, "y": 0.5, "x": 0.5}
+from .samples import DEMO_CHANNELS, DEMO_LABEL_COLORS, DEMO_SCALE  # noqa: E402  (no numpy at import)
 
 
 def _stdout() -> Console:

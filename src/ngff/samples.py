@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
-__all__ = ["synthetic_volume", "synthetic_labels"]
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["synthetic_volume", "synthetic_labels", "DEMO_CHANNELS", "DEMO_SCALE", "DEMO_LABEL_COLORS"]
+
+#: Channel names and colours of the demo sample (shared by ``ngff demo`` and the plugin).
+DEMO_CHANNELS: tuple[tuple[str, str], ...] = (("red", "FF0000"), ("green", "00FF00"), ("blue", "0000FF"))
+#: Physical pixel size of the demo sample, per axis (micrometer).
+DEMO_SCALE: dict[str, float] = {"z": 2.0, "y": 0.5, "x": 0.5}
+#: RGBA colours of the demo's cell labels, in turn (colour-blind safe).
+DEMO_LABEL_COLORS: tuple[tuple[int, int, int, int], ...] = (
+    (230, 159, 0, 255),
+    (86, 180, 233, 255),
+    (0, 158, 115, 255),
+    (240, 228, 66, 255),
+    (0, 114, 178, 255),
+    (204, 121, 167, 255),
+)
 
 
 def synthetic_volume(
@@ -26,6 +43,8 @@ def synthetic_volume(
     numpy.ndarray
         ``(c, z, y, x)`` uint16 array.
     """
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     z, y, x = (np.linspace(-1, 1, n, dtype=np.float32) for n in shape)
     zz, yy, xx = z[:, None, None], y[None, :, None], x[None, None, :]
@@ -42,6 +61,8 @@ def synthetic_volume(
 
 def synthetic_labels(shape: tuple[int, int, int] = (64, 256, 256), count: int = 6) -> np.ndarray:
     """Non-overlapping spherical labels ``1..count`` in a ``(z, y, x)`` uint32 volume."""
+    import numpy as np
+
     labels = np.zeros(shape, dtype=np.uint32)
     z, y, x = np.ogrid[: shape[0], : shape[1], : shape[2]]
     for i in range(count):
