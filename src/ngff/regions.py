@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .pyramid import halo, reduce_block
+from .shardwrite import shard_writer, write_block
 
 __all__ = ["LevelPlan", "PassPlan", "plan_passes", "run_passes", "DEFAULT_REGION_BYTES"]
 
@@ -42,6 +43,7 @@ class LevelPlan:
     chunks: tuple[int, ...]
     shards: tuple[int, ...] | None = None
     array: Any = None
+    writer: Any = None  # a shardwrite.ShardWriter when whole shards can be streamed to disk
 
 
 @dataclass
@@ -66,6 +68,7 @@ class _Progress:
     callback: Callable[[int, int], None] | None
     done: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    cancelled: threading.Event = field(default_factory=threading.Event)
 
     def step(self) -> None:
         if self.callback is None:
@@ -254,7 +257,7 @@ def _process_region(
         block_start, block_size = lo, level.shape
         inner = tuple(slice(s - a, e - a) for s, e, a in zip(out_start, out_stop, lo))
         target = tuple(slice(s, e) for s, e in zip(out_start, out_stop))
-        level.array[target] = block[inner]
+        write_block(level.array, target, block[inner], level.writer)
 
 
 def run_passes(
@@ -273,6 +276,9 @@ def run_passes(
     import dask
 
     counter = _Progress(total=sum(len(p.regions()) for p in passes), callback=progress)
+    for level in levels:
+        if level.array is not None and level.writer is None:
+            level.writer = shard_writer(level.array)
     client = _active_client()
     for plan in passes:
         src = source if plan.source_level is None else levels[plan.source_level].array
@@ -290,14 +296,48 @@ def run_passes(
                 future.result()
                 counter.step()
         else:
-            tasks = [
-                dask.delayed(_run_one, pure=False)(start, plan, levels, src, dtype, method, counter)
-                for start in plan.regions()
-            ]
+            _compute_cancellable(
+                [
+                    dask.delayed(_run_one, pure=False)(start, plan, levels, src, dtype, method, counter)
+                    for start in plan.regions()
+                ],
+                counter,
+            )
+
+
+def _compute_cancellable(tasks: list[Any], counter: _Progress) -> None:
+    """``dask.compute(*tasks)`` that an interrupt (Ctrl-C) stops cleanly.
+
+    The computation runs in a helper thread while this one waits.  On an interrupt the
+    tasks not yet started return at once, and the ones running are waited for, so no
+    task is still writing into the store when the caller removes it.
+    """
+    import dask
+
+    failure: list[BaseException] = []
+
+    def compute() -> None:
+        try:
             dask.compute(*tasks)
+        except BaseException as exc:  # handed to the waiting thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=compute, name="ngff-write", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+    except BaseException:
+        counter.cancelled.set()
+        worker.join()
+        raise
+    if failure:
+        raise failure[0]
 
 
 def _run_one(start, plan, levels, source, dtype, method, counter) -> None:
+    if counter.cancelled.is_set():
+        return
     _process_region(start, plan, levels, source, dtype, method)
     _trim_heap()
     counter.step()

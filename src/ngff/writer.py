@@ -514,6 +514,11 @@ def write(
             progress=progress,
         )
         output.commit()
+    except OSError as exc:  # disk full, permission denied...: the destination is untouched
+        output.abort()
+        raise StoreError(
+            f"writing failed, nothing was written: {exc.strerror or exc}", location=str(output.final)
+        ) from exc
     except BaseException:
         output.abort()
         raise
@@ -620,7 +625,12 @@ def write_labels(
         for d, n in zip(dims, inp.shape):
             if n == 1:
                 row[d] = 1
-    image_root = Path(open_store(image_location).location)
+    image_store = open_store(image_location)
+    if chunks is None or (shards is None and spec.zarr_format == 3):
+        inherited_chunks, inherited_shards = _image_layout(image_store, image, dims)
+        chunks = inherited_chunks if chunks is None else chunks
+        shards = inherited_shards if shards is None else shards
+    image_root = Path(image_store.location)
     labels_path = image_root / "labels"
     output = OutputDirectory(labels_path / name, overwrite=overwrite)
     label_meta = ImageLabel(colors=_label_colors(colors), properties=_label_properties(properties), source="../../")
@@ -645,11 +655,41 @@ def write_labels(
             image_label=label_meta,
         )
         output.commit()
+    except OSError as exc:  # disk full, permission denied...: the destination is untouched
+        output.abort()
+        raise StoreError(
+            f"writing failed, nothing was written: {exc.strerror or exc}", location=str(output.final)
+        ) from exc
     except BaseException:
         output.abort()
         raise
     _register_label(open_store(image_location), image_root, spec, name)
     return read_image(open_store(image_location), f"labels/{name}")
+
+
+def _image_layout(store: Any, image: Image, dims: Sequence[str]) -> tuple[Any, Any]:
+    """Per-level chunks and level-0 chunks-per-shard of ``image``, restricted to ``dims``.
+
+    Labels are read alongside their image, so sharing its chunk (and shard) grid keeps
+    a viewer's requests aligned.  Either value is None when the image's arrays do not
+    state it (the writer's defaults apply then).
+    """
+    from .summary import array_layout
+
+    image_dims = list(image.dims)
+    per_level: list[dict[str, int]] = []
+    shards: dict[str, int] | None = None
+    for k, path in enumerate(image.level_paths):
+        node = store.node(join(image.path, path))
+        layout = array_layout(node) if node is not None else None
+        chunks = layout.get("chunks") if layout else None
+        if not chunks or len(chunks) != len(image_dims):
+            return None, None
+        per_level.append({d: int(chunks[image_dims.index(d)]) for d in dims})
+        outer = layout.get("shards") if k == 0 else None
+        if outer and len(outer) == len(image_dims):
+            shards = {d: max(1, int(outer[image_dims.index(d)]) // int(chunks[image_dims.index(d)])) for d in dims}
+    return per_level, shards
 
 
 def _register_label(store: Any, root: Any, spec: Spec, name: str) -> None:
