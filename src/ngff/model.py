@@ -431,6 +431,8 @@ class Plate:
     version: str
     metadata: PlateMetadata
     load_well: Callable[[str], Well] = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+    #: The opened store (an ``ngff.store.Store``), reused by :meth:`mosaic`.
+    store: Any = field(repr=False, compare=False, default=None)
 
     @property
     def rows(self) -> tuple[str, ...]:
@@ -476,6 +478,16 @@ class Plate:
             if ref.path.split("/")[-2:] == wanted.split("/"):
                 return self.load_well(ref.path)
         raise NgffError(f"the plate lists no well {wanted!r}", location=self.location)
+
+    def mosaic(self, **options: Any) -> dask.array.Array:
+        """The whole plate tiled into one lazy dask array (see :func:`ngff.hcs.plate_mosaic`).
+
+        Options: ``level`` (default -1, the coarsest), ``field``, ``acquisition``,
+        ``channels``, ``gap``, ``fill``, ``uniform``.
+        """
+        from .hcs import plate_mosaic
+
+        return plate_mosaic(self, **options).data
 
 
 @dataclass(frozen=True, eq=False)

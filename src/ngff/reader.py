@@ -366,7 +366,9 @@ def _plate(store: Store, path: str, spec: Spec, meta: GroupMetadata) -> Plate:
             )
         return node
 
-    return Plate(location=store.location, path=path, version=spec.version, metadata=meta.plate, load_well=load_well)
+    return Plate(
+        location=store.location, path=path, version=spec.version, metadata=meta.plate, load_well=load_well, store=store
+    )
 
 
 def _collection(store: Store, path: str, spec: Spec, meta: GroupMetadata) -> Collection:

@@ -8,6 +8,7 @@ and fields existing, acquisitions referenced by wells) is checked by the walk in
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from .report import Findings, join_path
 from .values import is_dict, is_int, is_list, is_str, short, type_name
 from .versions import check_object_version
 
-__all__ = ["PlateInfo", "WellInfo", "check_plate", "check_well"]
+__all__ = ["PlateInfo", "WellInfo", "check_plate", "check_well", "check_field_counts"]
 
 _ALNUM = re.compile(r"[A-Za-z0-9]+")
 
@@ -33,11 +34,17 @@ class PlateInfo:
         Row names in order.
     acquisitions
         Acquisition ids defined by the plate (None when it has no ``acquisitions`` list).
+    field_count
+        The plate's valid ``field_count``, if any.
+    maximum_field_counts
+        ``(acquisition id, maximumfieldcount)`` of the acquisitions giving a valid one.
     """
 
     wells: tuple[str, ...]
     rows: tuple[str, ...]
     acquisitions: frozenset[int] | None
+    field_count: int | None = None
+    maximum_field_counts: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,9 +80,55 @@ def check_plate(value: Any, spec: Spec, f: Findings, path: str = "plate") -> Pla
     rows = _check_names(value, "rows", spec, f, path)
     columns = _check_names(value, "columns", spec, f, path)
     wells = _check_wells(value, spec, f, path, rows, columns)
+    count = value.get("field_count")
     return PlateInfo(
-        wells=wells, rows=tuple(n for n in rows if n is not None), acquisitions=acquisitions
+        wells=wells,
+        rows=tuple(n for n in rows if n is not None),
+        acquisitions=acquisitions,
+        field_count=int(count) if is_int(count) and count > 0 else None,
+        maximum_field_counts=_maximum_field_counts(value.get("acquisitions")),
     )
+
+
+def _maximum_field_counts(raw: Any) -> tuple[tuple[int, int], ...]:
+    if not is_list(raw):
+        return ()
+    out = []
+    for acq in raw:
+        if is_dict(acq) and is_int(acq.get("id")) and is_int(acq.get("maximumfieldcount")):
+            if acq["maximumfieldcount"] > 0:
+                out.append((int(acq["id"]), int(acq["maximumfieldcount"])))
+    return tuple(out)
+
+
+def check_field_counts(plate: PlateInfo, wells: Mapping[str, WellInfo], f: Findings) -> None:
+    """``field_count`` and each ``maximumfieldcount`` against the fields the wells list.
+
+    ``field_count`` is "the maximum number of fields per view across all wells": a well
+    with more fields contradicts it (an error).  ``maximumfieldcount`` is "the maximum
+    number of fields of view for the acquisition"; read per well (the 0.4 example gives
+    each well that many fields of each acquisition), a well exceeding it is a warning,
+    since the text does not say per well or per plate.
+    """
+    if plate.field_count is not None:
+        for path, info in wells.items():
+            if len(info.images) > plate.field_count:
+                f.error(
+                    "plate.field_count",
+                    "plate.field-count-exceeded",
+                    f"`field_count` {plate.field_count} is defined as the maximum number of fields per well, "
+                    f"but well {path!r} lists {len(info.images)}",
+                )
+    for acquisition, maximum in plate.maximum_field_counts:
+        for path, info in wells.items():
+            count = sum(1 for _, a in info.images if a == acquisition)
+            if count > maximum:
+                f.warn(
+                    "plate.acquisitions",
+                    "plate.acquisition-maximumfieldcount-exceeded",
+                    f"acquisition {acquisition} has `maximumfieldcount` {maximum}, "
+                    f"but well {path!r} lists {count} of its fields",
+                )
 
 
 def _check_acquisitions(plate: dict[str, Any], f: Findings, path: str) -> frozenset[int] | None:

@@ -17,7 +17,7 @@ from ..spec import Spec, has_ome_keys
 from ..store import NodeDocument, Store, join, open_store
 from .arrays import Level, check_level_array, check_levels
 from .attrs import GroupCheck, check_attrs
-from .hcs import PlateInfo, WellInfo
+from .hcs import PlateInfo, WellInfo, check_field_counts
 from .multiscales import MultiscaleInfo
 from .report import Findings, Report
 from .vocab import is_integer_dtype
@@ -327,6 +327,7 @@ class _Walker:
     def walk_plate(self, node: NodeDocument, plate: PlateInfo, spec: Spec) -> None:
         """Wells of a plate: row groups, well groups with ``well`` metadata, their fields."""
         seen_rows: set[str] = set()
+        listed: dict[str, WellInfo] = {}  # for field_count / maximumfieldcount
         for path in plate.wells:
             wkey = join(node.path, path)
             row = path.split("/")[0]
@@ -359,7 +360,9 @@ class _Walker:
                     )
                 continue
             self.visited.add(wkey)
+            listed[path] = checked.well
             self.walk_well(well, checked.well, checked.spec or spec, plate)
+        check_field_counts(plate, listed, self.f.at(node.path))
         used_rows = {p.split("/")[0] for p in plate.wells}
         for name in self.store.list_dir(node.path):
             if (
