@@ -359,6 +359,7 @@ def _write_image_group(
     scale_factors: Any,
     progress: Progress | None,
     image_label: ImageLabel | None = None,
+    backend: str = "zarr",
 ) -> None:
     """Write one multiscale image (pixels, then its OME metadata) into a store."""
     from pathlib import Path
@@ -379,8 +380,16 @@ def _write_image_group(
     growable = [a.type == "space" for a in axes]
     passes = plan_passes(plans, itemsize=dtype.itemsize, sharded=sharded, shard0=shard0, growable=growable)
     enable_fast_codecs()
-    _create_arrays(target_root, group_path, plans, axes, dtype, spec, codec)
-    run_passes(passes, plans, inp.array, dtype, method, progress)
+    if backend == "zarr":
+        _create_arrays(target_root, group_path, plans, axes, dtype, spec, codec)
+    else:  # ngff.backends (tensorstore)
+        from .backends import create_arrays
+
+        create_arrays(backend, local_root, group_path, plans, axes, dtype, spec, codec)
+    if hasattr(inp.array, "copy_levels"):  # a file's own pyramid (ngff.convert.reuse)
+        inp.array.copy_levels(plans, dtype, progress)
+    else:
+        run_passes(passes, plans, inp.array, dtype, method, progress)
     multiscale = _multiscale(axes, plans, scale, translation, name, method)
     omero = _channels(channels, inp, axes, plans, is_label=image_label is not None)
     if image_label is not None and not image_label.colors:
@@ -426,6 +435,8 @@ def write(
     scale_factors: Sequence[Any] | None = None,
     overwrite: bool = False,
     progress: Progress | None = None,
+    backend: str = "zarr",
+    orientation: Any = None,
 ) -> Image:
     """Write an array or image as an OME-Zarr multiscale image.
 
@@ -472,6 +483,15 @@ def write(
         replaced.
     progress
         Called as ``progress(done, total)`` after each region is written.
+    backend
+        ``"zarr"`` (default, zarr-python) or ``"tensorstore"`` (the optional extra; same
+        stores, see :mod:`ngff.backends.tensorstore`).
+    orientation
+        RFC-4 anatomical orientation of the space axes: a letter code such as
+        ``"RAS"``, ``"LPS"`` or ``"LPI"`` (letters in x, y, z order naming the sides
+        the axes point to, as in NIfTI/ITK), a ``{axis: term}`` mapping or one term per
+        (space) axis; see :func:`ngff.orientation.resolve_orientation`.  Default: the
+        input image's orientation, if any.
 
     Returns
     -------
@@ -488,6 +508,10 @@ def write(
     spec = _spec_for(version)
     inp = _as_input(data)
     axes = _axes(inp, dims, units)
+    if orientation is not None:
+        from .orientation import resolve_orientation
+
+        axes = resolve_orientation(axes, orientation)
     names = tuple(a.name for a in axes)
     scale_values = [float(v) for v in resolve_per_dim(scale, names, "scale", inp.scale or [1.0] * len(names))]
     shift_values = [float(v) for v in resolve_per_dim(translation, names, "translation", inp.translation or [0.0] * len(names))]
@@ -512,6 +536,7 @@ def write(
             method=method or default_method(inp.is_label),
             scale_factors=scale_factors,
             progress=progress,
+            backend=backend,
         )
         output.commit()
     except OSError as exc:  # disk full, permission denied...: the destination is untouched

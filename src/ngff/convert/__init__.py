@@ -9,8 +9,12 @@ the region asked for, pickles as the file path) rather than a dask array, so eac
 the writer's region tasks reads its own part of the file - on the threaded scheduler
 and on a ``dask.distributed`` cluster alike.
 
-Formats: ``.npy`` (memory-mapped) and TIFF / BigTIFF / OME-TIFF / ImageJ TIFF through
-``tifffile``.
+Formats (chosen by content, then extension; see :mod:`ngff.convert.registry`):
+``.npy`` (memory-mapped); TIFF / BigTIFF / OME-TIFF (multi-series, pyramidal) / ImageJ
+hyperstacks through ``tifffile``; TIFF series given as a glob pattern; PNG, JPEG, BMP,
+GIF through ``imageio``; vendor formats (ND2, CZI, LIF, ...) through ``bioio`` and its
+plugins.  ``series="all"`` writes every series of a file as a bioformats2raw-layout
+collection.
 """
 
 from __future__ import annotations
@@ -20,10 +24,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import NgffError
-from ..model import TYPE_BY_NAME, Image
+from ..model import TYPE_BY_NAME, Collection, Image
 from .source import FileArray, SourceImage, open_source
 
-__all__ = ["FileArray", "SourceImage", "convert", "level_factors", "open_source"]
+__all__ = ["FileArray", "SourceImage", "convert", "level_factors", "open_source", "series_count"]
 
 
 def level_factors(
@@ -80,27 +84,69 @@ def _per_axis(
     return value  # a full sequence: ngff.write checks it
 
 
+def series_count(input: str | os.PathLike[str], *, reader: str | None = None) -> int:
+    """Number of image series (TIFF series, bioio scenes) in a file; 1 for single-image formats."""
+    from pathlib import Path
+
+    from .registry import choose_reader, is_pattern
+
+    if is_pattern(os.fspath(input)):
+        return 1
+    path = Path(input)
+    if not path.is_file():
+        open_source(path, reader=reader)  # raises the right error
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    entry = choose_reader(path, head, reader)
+    if entry.name == "tiff":
+        from .tiff_reader import series_count as count
+
+        return count(path)
+    if entry.name == "bioio":
+        from .bioio_reader import scene_count
+
+        return scene_count(path)
+    return 1
+
+
+def _channel_entries(source: SourceImage) -> list[Any] | None:
+    """Channel names and colours of a source, as :func:`ngff.write` takes them."""
+    if source.channels is None and source.colors is None:
+        return None
+    count = len(source.channels if source.channels is not None else source.colors or [])
+    names = source.channels or [None] * count
+    colors = source.colors or [None] * count
+    return [
+        {k: v for k, v in (("label", n), ("color", c)) if v is not None} for n, c in zip(names, colors)
+    ]
+
+
 def convert(
     input: str | os.PathLike[str],
     output: str | os.PathLike[str],
     *,
-    series: int = 0,
+    series: int | str = 0,
     dims: Any = None,
     scale: Any = None,
     units: Any = None,
     levels: int | None = None,
+    reader: str | None = None,
+    reuse_levels: bool = True,
     **write_options: Any,
-) -> Image:
+) -> Image | Collection:
     """Convert an image file to OME-Zarr.
 
     Parameters
     ----------
     input
-        The file to convert (``.npy``, TIFF, OME-TIFF, ImageJ TIFF).
+        The file to convert (``.npy``, TIFF, OME-TIFF, ImageJ TIFF, PNG, JPEG, BMP,
+        GIF, vendor formats through bioio), or a glob pattern of TIFF files holding one
+        plane or time point each (``"planes/z*.tif"``).
     output
         Destination store.
     series
-        Which image series of a multi-series file.
+        Which image series of a multi-series file, or ``"all"``: every series, written
+        as a bioformats2raw-layout collection (series ``i`` at ``output/i``).
     dims
         Names of the file's axes in stored order (``"zcyx"``, ``"c,z,y,x"`` or a
         sequence), replacing what the file says; the pixels are transposed to
@@ -114,19 +160,44 @@ def convert(
     levels
         Number of pyramid levels (``levels - 1`` halvings of the space axes, see
         :func:`level_factors`); excludes ``scale_factors``.  Default: the writer's rule.
+    reader
+        Force a reader by name (``"tiff"``, ``"imageio"``, ``"bioio"``, ...) instead of
+        choosing by content and extension.
+    reuse_levels
+        Copy the lower levels of a pyramidal TIFF instead of computing them, when they
+        are integer downsamplings of level 0 and no ``levels``/``scale_factors`` is given.
     **write_options
         Any other :func:`ngff.write` option (version, chunks, shards, codec, method,
-        scale_factors, name, channels, overwrite, progress, ...).
+        scale_factors, name, channels, overwrite, progress, backend, ...).
 
     Returns
     -------
-    Image
-        The written image.
+    Image or Collection
+        The written image (a collection for ``series="all"``).
+
+    Raises
+    ------
+    NgffError
+        For unreadable inputs, formats without an installed reader (the message names
+        the extra to install) and invalid options; nothing is written then.
     """
+    if isinstance(series, str):
+        if series.strip().lower() != "all":
+            try:
+                series = int(series)
+            except ValueError:
+                raise NgffError(f"series must be an index or 'all', got {series!r}", rule="series") from None
+        else:
+            return _convert_all(
+                input, output, dims=dims, scale=scale, units=units, levels=levels,
+                reader=reader, reuse_levels=reuse_levels, **write_options,
+            )
+    if isinstance(series, bool) or not isinstance(series, int) or series < 0:
+        raise NgffError(f"series must be a non-negative index or 'all', got {series!r}", rule="series")
     from ..writer import write
     from .tiff_reader import normalise_unit
 
-    source = open_source(input, series=series, dims=dims)
+    source = open_source(input, series=series, dims=dims, reader=reader)
     try:
         scale_values = _per_axis(scale, source.dims, source.scale, "scale")
         unit_values = _per_axis(units, source.dims, source.units, "units")
@@ -137,11 +208,14 @@ def convert(
         elif isinstance(unit_values, Sequence) and not isinstance(unit_values, str):
             unit_values = [normalise_unit(u) if u is not None else None for u in unit_values]
         options: dict[str, Any] = {
+            **source.write_options,
             "dims": source.dims,
             "scale": scale_values,
             "units": unit_values,
             "name": write_options.pop("name", source.name),
         }
+        if source.translation and "translation" not in write_options:
+            options["translation"] = dict(source.translation)
         if levels is not None:
             if write_options.get("scale_factors") is not None:
                 raise NgffError("give levels or scale_factors, not both", rule="levels")
@@ -156,13 +230,70 @@ def convert(
             write_options["scale_factors"] = level_factors(
                 source.data.shape, source.dims, spacing, levels
             )
-        if "channels" not in write_options and source.channels is not None:
-            options["channels"] = source.channels
+        entries = _channel_entries(source)
+        if "channels" not in write_options and entries is not None:
+            options["channels"] = entries
+        data: Any = source.data
+        if reuse_levels and source.levels and levels is None and write_options.get("scale_factors") is None:
+            from .reuse import stored_pyramid
+
+            pyramid = stored_pyramid(source)
+            if pyramid is not None:
+                data = pyramid
+                write_options["scale_factors"] = pyramid.scale_factors
         try:
-            return write(source.data, output, **options, **write_options)
+            return write(data, output, **{**options, **write_options})
         except NgffError:
             raise
         except OSError as exc:
             raise NgffError(f"cannot read the input: {exc}", location=os.fspath(input)) from exc
     finally:
         source.close()
+
+
+def _convert_all(
+    input: str | os.PathLike[str], output: str | os.PathLike[str], **options: Any
+) -> Collection:
+    """Every series of a file into one bioformats2raw-layout store (``output/0``, ``output/1``, ...)."""
+    from pathlib import Path
+
+    from ..model import GroupMetadata
+    from ..reader import read
+    from ..store import OutputDirectory
+    from ..writer import _put_group, _spec_for
+
+    count = series_count(input, reader=options.get("reader"))
+    spec = _spec_for(options.get("version", "0.5"))
+    overwrite = bool(options.pop("overwrite", False))
+    progress = options.pop("progress", None)
+    name = options.pop("name", None)
+    target = OutputDirectory(output, overwrite=overwrite)
+    try:
+        for index in range(count):
+
+            def step(done: int, total: int, index: int = index) -> None:
+                if progress is not None:  # series by series, as one bar
+                    progress(index * total + done, count * total)
+
+            convert(
+                input,
+                Path(target.path) / str(index),
+                series=index,
+                progress=step,
+                **({"name": f"{name} {index}"} if name else {}),
+                **options,
+            )
+        _put_group(target.path, "", spec, spec.dump(GroupMetadata(version=spec.version, bioformats2raw_layout=3)))
+        _put_group(
+            target.path,
+            "OME",
+            spec,
+            spec.dump(GroupMetadata(version=spec.version, series=tuple(str(i) for i in range(count)))),
+        )
+        target.commit()
+    except BaseException:
+        target.abort()
+        raise
+    result = read(target.final)
+    assert isinstance(result, Collection)
+    return result

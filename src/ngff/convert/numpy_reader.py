@@ -9,7 +9,7 @@ from ..errors import NgffError
 from .source import DEFAULT_DIMS, FileArray, SourceImage, axis_names, canonical_order
 
 
-def open_npy(path: Path, *, dims: Any = None) -> SourceImage:
+def open_npy(path: Path, *, series: int = 0, dims: Any = None) -> SourceImage:
     """Open a ``.npy`` file; its axes are ``dims`` or the default for its dimensionality.
 
     ``dims`` names the stored axes in file order (e.g. ``"zcyx"``); the pixels are

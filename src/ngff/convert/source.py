@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,10 @@ class FileArray:
     Parameters
     ----------
     kind
-        ``"npy"`` or ``"tiff"``.
+        How the file is opened: ``"npy"``, ``"tiff"``, ``"glob"``, ``"imageio"``,
+        ``"bioio"``, or ``"package.module:function"`` for a reader living elsewhere
+        (called as ``function(path, series, options)`` and returning an array-like in
+        file axis order, optionally with a handle to close: ``(array, handle)``).
     path
         The file.
     shape, dtype
@@ -56,7 +59,10 @@ class FileArray:
     order
         Permutation from file axes to the axes of this array (``numpy.transpose`` order).
     series
-        TIFF series.
+        Image series (TIFF series, bioio scene index).
+    options
+        Picklable extra arguments of the opener (e.g. ``{"level": 1}`` for a TIFF
+        pyramid level, ``{"files": [...]}`` for a glob stack).
     """
 
     def __init__(
@@ -67,10 +73,12 @@ class FileArray:
         dtype: np.dtype,
         order: list[int],
         series: int = 0,
+        options: dict[str, Any] | None = None,
     ):
         self.kind = kind
         self.path = Path(path)
         self.series = series
+        self.options = dict(options or {})
         self.file_shape = tuple(int(n) for n in shape)
         self.order = list(order)
         self.shape = tuple(self.file_shape[i] for i in self.order)
@@ -99,20 +107,18 @@ class FileArray:
 
     def with_order(self, order: list[int]) -> FileArray:
         """The same file with another axis permutation (relative to the file axes)."""
-        return FileArray(self.kind, self.path, self.file_shape, self.dtype, order, self.series)
+        return FileArray(
+            self.kind, self.path, self.file_shape, self.dtype, order, self.series, self.options
+        )
 
     def _open(self) -> Any:
         with self._lock:
             if self._array is None:
-                if self.kind == "npy":
-                    self._array = np.load(self.path, mmap_mode="r", allow_pickle=False)
+                opened = _opener(self.kind)(self.path, self.series, self.options)
+                if isinstance(opened, tuple):
+                    self._array, self._handle = opened
                 else:
-                    import tifffile
-                    import zarr
-
-                    self._handle = tifffile.TiffFile(self.path)
-                    store = self._handle.series[self.series].aszarr(level=0)
-                    self._array = zarr.open(store, mode="r")
+                    self._array = opened
             return self._array
 
     def close(self) -> None:
@@ -154,7 +160,10 @@ class FileArray:
             block = np.array(raw[tuple(file_index)], copy=True)
             _release_pages(raw, file_index)
         else:
-            block = np.asarray(raw[tuple(file_index)])
+            block = raw[tuple(file_index)]
+            if hasattr(block, "compute"):  # bioio hands out dask arrays
+                block = block.compute(scheduler="sync")
+            block = np.asarray(block)
         block = block.transpose(self.order)
         return block.squeeze(axis=tuple(drop)) if drop else block
 
@@ -169,6 +178,32 @@ class FileArray:
         return da.from_array(
             self, chunks=chunks, asarray=False, fancy=False, name=f"file-{id(self):x}"
         )
+
+
+#: Openers of the built-in kinds, as ``module:function`` (imported when first read).
+_OPENERS = {
+    "npy": "ngff.convert.source:open_npy_pixels",
+    "tiff": "ngff.convert.tiff_reader:open_tiff_pixels",
+    "glob": "ngff.convert.glob_reader:open_glob_pixels",
+    "imageio": "ngff.convert.image_reader:open_image_pixels",
+    "bioio": "ngff.convert.bioio_reader:open_bioio_pixels",
+}
+
+
+def _opener(kind: str) -> Any:
+    """The function opening pixels of ``kind`` (a built-in name or ``module:function``)."""
+    import importlib
+
+    target = _OPENERS.get(kind, kind)
+    module, _, function = target.partition(":")
+    if not function:
+        raise NgffError(f"unknown pixel source kind {kind!r}", rule="input format")
+    return getattr(importlib.import_module(module), function)
+
+
+def open_npy_pixels(path: Path, series: int, options: dict[str, Any]) -> Any:
+    """A ``.npy`` file, memory-mapped."""
+    return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
 def _release_pages(array: Any, index: list[slice]) -> None:
@@ -192,9 +227,19 @@ class SourceImage:
     units: dict[str, str] | None = None
     channels: list[str] | None = None
     name: str | None = None
+    #: Channel colours (``"RRGGBB"`` or None each), one per channel, when the file has them.
+    colors: list[str | None] | None = None
+    translation: dict[str, float] | None = None
+    #: Lower-resolution levels stored in the file (pyramidal TIFF), in the same axis order.
+    levels: tuple[FileArray, ...] = ()
+    #: Further :func:`ngff.write` options the reader derives (e.g. orientation); the
+    #: caller's options win.
+    write_options: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
         self.data.close()
+        for level in self.levels:
+            level.close()
 
 
 def axis_names(dims: Any, ndim: int, what: str = "dims") -> tuple[str, ...]:
@@ -215,54 +260,53 @@ def axis_names(dims: Any, ndim: int, what: str = "dims") -> tuple[str, ...]:
     return names
 
 
-def open_source(path: str | os.PathLike[str], *, series: int = 0, dims: Any = None) -> SourceImage:
-    """Open an input file lazily, choosing the reader by extension and content.
+def open_source(
+    path: str | os.PathLike[str], *, series: int = 0, dims: Any = None, reader: str | None = None
+) -> SourceImage:
+    """Open an input file lazily, choosing the reader by content and extension.
 
     Parameters
     ----------
     path
-        The file.
+        The file, or a glob pattern (``"stack/t*.tif"``) of TIFF files holding one
+        plane or time point each.
     series
         Image series of a multi-series file.
     dims
         Names of the file's axes in the order they are stored (e.g. ``"zcyx"``),
         replacing what the file says; the pixels are transposed to OME-Zarr order.
+    reader
+        Name of the reader to use (see :data:`ngff.convert.registry.READERS`, e.g.
+        ``"bioio"``), bypassing the choice by content and extension.
 
     Raises
     ------
     NgffError
-        When the file is missing, unreadable, or of a format with no reader here.
+        When the file is missing, unreadable, or of a format with no reader here
+        (the message names the extra to install).
     """
+    from .registry import choose_reader, is_pattern
+
+    text = os.fspath(path)
+    if is_pattern(text):
+        from .glob_reader import open_glob
+
+        return open_glob(text, series=series, dims=dims)
     p = Path(path)
     if not p.exists():
         raise StoreError("no such file", location=str(p))
-    if p.is_dir():
+    if p.is_dir() and reader is None:
         raise NgffError(
-            "a directory; convert reads .npy and TIFF files (to copy an OME-Zarr store, use ngff.write)",
+            "a directory; convert reads image files (to copy an OME-Zarr store, use ngff.write)",
             location=str(p),
             rule="input format",
         )
-    name = p.name.lower()
-    try:
-        with open(p, "rb") as handle:
-            magic = handle.read(8)
-    except OSError as exc:
-        raise StoreError(f"cannot read: {exc.strerror or exc}", location=str(p)) from exc
-    if name.endswith(".npy") or magic.startswith(b"\x93NUMPY"):
-        from .numpy_reader import open_npy
-
-        return open_npy(p, dims=dims)
-    if name.endswith((".tif", ".tiff", ".btf", ".tf8", ".tf2")) or magic[:4] in (
-        b"II*\x00",
-        b"MM\x00*",
-        b"II+\x00",
-        b"MM\x00+",
-    ):
-        from .tiff_reader import open_tiff
-
-        return open_tiff(p, series=series, dims=dims)
-    raise NgffError(
-        "no reader for this format here; supported: .npy, TIFF/OME-TIFF/ImageJ TIFF",
-        location=str(p),
-        rule="input format",
-    )
+    head = b""
+    if p.is_file():
+        try:
+            with open(p, "rb") as handle:
+                head = handle.read(512)
+        except OSError as exc:
+            raise StoreError(f"cannot read: {exc.strerror or exc}", location=str(p)) from exc
+    entry = choose_reader(p, head, reader)
+    return entry.load()(p, series=series, dims=dims)

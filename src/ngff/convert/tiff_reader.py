@@ -124,9 +124,16 @@ def open_tiff(path: Path, *, series: int = 0, dims: Any = None) -> SourceImage:
         order = canonical_order(names)
         dims_out = tuple(names[i] for i in order)
         data = FileArray("tiff", path, tuple(s.shape), s.dtype, order, series=series)
+        # Lower levels of a pyramidal (sub-IFD or multi-page) OME-TIFF, same axes.
+        levels = tuple(
+            FileArray("tiff", path, tuple(lv.shape), lv.dtype, order, series, {"level": k})
+            for k, lv in enumerate(s.levels[1:], start=1)
+            if len(lv.shape) == len(s.shape)
+        )
         shape_out = tuple(int(s.shape[i]) for i in order)
         count = shape_out[dims_out.index("c")] if "c" in dims_out else 1
         scale, units, channels = _metadata(tif, series, dims_out, count)
+        colors = _colors(tif, series, count) if "c" in dims_out else None
         name = getattr(s, "name", None) or path.name.split(".")[0]
     finally:
         tif.close()
@@ -137,7 +144,55 @@ def open_tiff(path: Path, *, series: int = 0, dims: Any = None) -> SourceImage:
         units=units or None,
         channels=channels,
         name=name,
+        colors=colors,
+        levels=levels,
     )
+
+
+def series_count(path: Path) -> int:
+    """Number of image series in a TIFF file."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            return len(tif.series)
+    except Exception as exc:  # tifffile raises several kinds for broken files
+        raise NgffError(f"not a readable TIFF file: {exc}", location=str(path)) from exc
+
+
+def ome_color(value: Any) -> str | None:
+    """``"RRGGBB"`` of an OME ``Color`` (a signed 32-bit RGBA integer)."""
+    try:
+        rgba = int(value) & 0xFFFFFFFF
+    except (TypeError, ValueError):
+        return None
+    return f"{rgba >> 8:06X}"
+
+
+def _colors(tif: Any, series: int, count: int) -> list[str | None] | None:
+    """Channel colours from OME-XML ``Channel/@Color`` or ImageJ LUTs (None when absent)."""
+    colors: list[str | None] = []
+    if tif.is_ome and tif.ome_metadata:
+        import tifffile
+
+        images = tifffile.xml2dict(tif.ome_metadata).get("OME", {}).get("Image", [])
+        images = images if isinstance(images, list) else [images]
+        if series < len(images):
+            chans = images[series].get("Pixels", {}).get("Channel", [])
+            chans = chans if isinstance(chans, list) else [chans]
+            colors = [ome_color(c.get("Color")) if isinstance(c, dict) else None for c in chans]
+    elif tif.is_imagej and tif.imagej_metadata:
+        luts = tif.imagej_metadata.get("LUTs") or []
+        for lut in luts:
+            try:
+                r, g, b = (int(lut[i][-1]) for i in range(3))  # the brightest entry
+            except (TypeError, IndexError, ValueError):
+                colors.append(None)
+                continue
+            colors.append(f"{r:02X}{g:02X}{b:02X}")
+    if len(colors) != count or not any(colors):
+        return None
+    return colors
 
 
 def _metadata(
@@ -199,3 +254,17 @@ def _metadata(
         if isinstance(labels, list) and "c" in dims and len(labels) == n_channels == count:
             channels = [str(x) for x in labels]
     return scale, units, channels
+
+
+def open_tiff_pixels(path: Path, series: int, options: dict[str, Any]) -> tuple[Any, Any]:
+    """One level of a TIFF series as a lazily read zarr array (tiles decoded on demand)."""
+    import tifffile
+    import zarr
+
+    handle = tifffile.TiffFile(path)
+    try:
+        store = handle.series[series].aszarr(level=int(options.get("level", 0)))
+        return zarr.open(store, mode="r"), handle
+    except BaseException:
+        handle.close()
+        raise
