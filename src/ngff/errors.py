@@ -13,6 +13,7 @@ __all__ = [
     "MissingArrayError",
     "UnsupportedVersionError",
     "StoreError",
+    "StoreLockedError",
 ]
 
 
@@ -59,3 +60,11 @@ class UnsupportedVersionError(NgffError):
 
 class StoreError(NgffError):
     """The location cannot be reached or read (missing path, I/O error, bad URL)."""
+
+
+class StoreLockedError(StoreError):
+    """Another process is writing to the store (its lock file is held)."""
+
+
+class OrientationWarning(UserWarning):
+    """RFC-4 orientation read in a tolerated but non-standard form (legacy key, proposed term)."""

@@ -1,0 +1,588 @@
+"""Write edits back into an existing OME-Zarr image: one region, its whole pyramid.
+
+:func:`update_region` replaces a region of one level of an image (or label image) and
+regenerates only the part of every coarser level that region influences, with the
+image's own downsampling method, so the store ends up exactly as a full rewrite with
+:func:`ngff.write` would have made it.  Only the chunks (or shards) whose content changes
+are rewritten; every other file keeps its bytes and its modification time.
+
+How the affected part of a coarser level is found: each output pixel of a reduction by
+``s`` reads the input pixels ``s * i + offset`` for the method's tap offsets (for
+``gaussian`` the tent's ``2 * s - 1`` taps, for ``mean``/``mode``/``min``/``max`` the
+block ``0 .. s - 1``), mirrored at the image border as :mod:`ngff.pyramid` does.  An
+output is recomputed when one of its (mirrored) taps reads a changed pixel; it is
+computed from the level above (old values outside the change, new ones inside), so the
+filter's support margin and the border handling are exactly those of the writer.
+
+Safety: the store is locked for the whole update (:mod:`ngff.locking`); new chunk and
+shard bytes are staged under temporary names and committed by a journal
+(:mod:`ngff.atomic`), so a killed update leaves the store as before or, once committed,
+is completed by the next writer or by :func:`recover`.  Metadata is never rewritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .atomic import FsspecTarget, LocalTarget, Target, Transaction
+from .atomic import pending as _pending
+from .atomic import recover as _recover
+from .errors import InvalidMetadataError, NgffError, StoreError
+from .locking import StoreLock, store_root
+from .pyramid import METHODS, _mirror, _taps, default_method
+from .store import Store, join, open_store
+
+__all__ = ["UpdateResult", "update_region", "recover", "downsampling_method", "label_target"]
+
+Box = tuple[tuple[int, int], ...]
+
+
+@dataclass
+class UpdateResult:
+    """What :func:`update_region` changed.
+
+    Attributes
+    ----------
+    location
+        The image updated.
+    regions
+        Per level (from the level written down to the coarsest), the region whose values
+        were recomputed, as slices; None for a level not reached (nothing changed there).
+    keys
+        Store keys (relative to the store root) rewritten or deleted.
+    bytes_written
+        Bytes of chunk/shard data written.
+    method
+        The downsampling method used for the coarser levels.
+    """
+
+    location: str
+    regions: list[tuple[slice, ...] | None] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    bytes_written: int = 0
+    method: str = ""
+
+
+# --------------------------------------------------------------------------- where
+
+
+@dataclass
+class _Place:
+    """An image location opened for updating: reading store, key target, lock."""
+
+    store: Store
+    target: Target
+    lock: StoreLock
+    prefix: str  # path of the opened location below the target's root
+
+
+def _open_place(location: Any) -> tuple[_Place, str]:
+    """Open ``location`` (a path, URL or :class:`~ngff.Image`) for writing; returns (place, image path)."""
+    from .model import Image
+
+    group = ""
+    if isinstance(location, Image):
+        location, group = location.location, location.path
+    text = os.fspath(location)
+    if "://" in text and not text.startswith("file://"):
+        return _open_remote(text), group
+    if text.startswith("file://"):
+        text = text[len("file://") :]
+    path = Path(text).expanduser().absolute()
+    if path.is_file():
+        raise StoreError(
+            "editing a zip archive (.ozx) in place is not supported; the archive must be rewritten",
+            location=str(path),
+            rule="zip stores are written once",
+        )
+    store = open_store(path)
+    root = store_root(path)
+    prefix = path.relative_to(root).as_posix() if path != root else ""
+    target = LocalTarget(root, str(root))
+    return _Place(store, target, StoreLock(root, str(path)), join(prefix)), group
+
+
+def _open_remote(url: str) -> _Place:
+    try:
+        import fsspec
+    except ImportError as exc:  # pragma: no cover - fsspec comes with zarr's remote support
+        raise StoreError("writing to URLs needs fsspec", location=url) from exc
+    try:
+        fs, root = fsspec.core.url_to_fs(url.rstrip("/"))
+    except Exception as exc:
+        raise StoreError(f"cannot open for writing: {exc}", location=url) from exc
+    import zarr.storage
+
+    try:
+        zstore = zarr.storage.FsspecStore(fs if fs.async_impl else _async_wrap(fs), path=root, read_only=True)
+    except Exception as exc:
+        raise StoreError(f"cannot open: {exc}", location=url) from exc
+    store = Store(url, zstore)
+    return _Place(store, FsspecTarget(fs, root, url), StoreLock((fs, root), url), "")
+
+
+def _async_wrap(fs: Any) -> Any:
+    from fsspec.implementations.asyn_wrapper import AsyncFileSystemWrapper
+
+    return AsyncFileSystemWrapper(fs)
+
+
+@contextlib.contextmanager
+def _locked(place: _Place) -> Iterator[None]:
+    with place.lock:
+        _recover(place.target)
+        yield
+
+
+def recover(location: str | os.PathLike[str]) -> str | None:
+    """Complete (or undo) an update or label write that was interrupted.
+
+    Writers do this themselves before they start; call it to repair a store without
+    writing anything new.
+
+    Returns
+    -------
+    str or None
+        ``"completed"`` when a committed update was finished, ``"rolled back"`` when
+        staged files of an uncommitted one were removed, None when nothing was pending.
+    """
+    place, _ = _open_place(location)
+    with place.lock:
+        return _recover(place.target)
+
+
+def pending_update(store: Store) -> str | None:
+    """Whether an interrupted update left a journal in a local store (for validators)."""
+    if store.root is None:
+        return None
+    return _pending(LocalTarget(store_root(store.root)))
+
+
+# --------------------------------------------------------------------------- method
+
+
+_ALIASES = {
+    "local_mean": "mean",
+    "average": "mean",
+    "mean": "mean",
+    "nearest": "nearest",
+    "stride": "nearest",
+    "subsample": "nearest",
+    "decimate": "nearest",
+    "mode": "mode",
+    "min": "min",
+    "max": "max",
+}
+
+
+def downsampling_method(multiscale: Any, is_label: bool) -> str:
+    """The :data:`~ngff.pyramid.METHODS` entry an image's pyramid was made with.
+
+    ``metadata.method`` written by ngff (``"ngff.pyramid.<method>"``) is exact; otherwise
+    the multiscale ``type`` (or method) is mapped by name (``gaussian``, ``local_mean``,
+    ``mode``, ``nearest``, ...); unknown or missing names give the default for the
+    image kind (``mode`` for labels, ``gaussian`` otherwise).
+    """
+    meta = multiscale.metadata if isinstance(multiscale.metadata, dict) else {}
+    named = meta.get("method")
+    if isinstance(named, str) and named.startswith("ngff.pyramid.") and named.split(".")[-1] in METHODS:
+        return named.split(".")[-1]
+    for text in (multiscale.type, named):
+        if not isinstance(text, str):
+            continue
+        lower = text.lower()
+        if lower in METHODS:
+            return lower
+        for key, method in _ALIASES.items():
+            if key in lower:
+                return method
+        if "gauss" in lower:
+            return "gaussian"
+    return default_method(is_label)
+
+
+def _offsets(method: str, step: int) -> np.ndarray:
+    if step == 1:
+        return np.zeros(1, dtype=np.int64)
+    if method == "mode":
+        return np.arange(step, dtype=np.int64)
+    return np.array([o for o, _ in _taps(method, step)], dtype=np.int64)
+
+
+def _affected(
+    changed: tuple[int, int], n_in: int, n_out: int, step: int, method: str
+) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Outputs ``[lo, hi)`` reading a changed input, and the input span they need."""
+    a, b = changed
+    positions = step * np.arange(n_out, dtype=np.int64)[:, None] + _offsets(method, step)[None, :]
+    if method == "mode":
+        positions = np.clip(positions, 0, n_in - 1)
+    else:
+        positions = _mirror(positions, n_in)
+    hit = np.flatnonzero(((positions >= a) & (positions < b)).any(axis=1))
+    if hit.size == 0:
+        return None
+    lo, hi = int(hit[0]), int(hit[-1]) + 1
+    need = positions[lo:hi]
+    return (lo, hi), (int(need.min()), int(need.max()) + 1)
+
+
+# --------------------------------------------------------------------------- levels
+
+
+@dataclass
+class _Level:
+    path: str  # array path below the opened location
+    array: Any  # zarr.Array (read-only view of the store)
+    encoder: Any  # zarr.Array over a MemoryStore with the same metadata
+    memory: dict[str, Any]
+    unit: tuple[int, ...]  # chunk or shard shape: the unit of one key
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.array.shape)
+
+
+def _open_level(store: Store, image_path: str, level_path: str, separator: str) -> _Level:
+    import zarr
+    from zarr.core.array import AsyncArray
+    from zarr.storage import MemoryStore, StorePath
+
+    path = join(image_path, level_path)
+    node = store.node(path)
+    if node is None or node.node_type != "array":
+        raise InvalidMetadataError("level array missing", location=store.where(path))
+    array = store.open_array(node, dimension_separator=separator)
+    meta = dict(node.document)
+    if node.zarr_format == 2:
+        meta.setdefault("dimension_separator", separator)
+        meta["zarr_format"] = 2
+        meta["attributes"] = dict(node.attributes)
+    memory: dict[str, Any] = {}
+    encoder = zarr.Array(AsyncArray(metadata=meta, store_path=StorePath(MemoryStore(store_dict=memory), "")))
+    shards = getattr(array, "shards", None)
+    unit = tuple(shards) if shards else tuple(array.chunks)
+    return _Level(path, array, encoder, memory, unit)
+
+
+def _slices(box: Box) -> tuple[slice, ...]:
+    return tuple(slice(a, b) for a, b in box)
+
+
+def _units(box: Box, unit: Sequence[int], shape: Sequence[int]) -> Iterator[Box]:
+    """Boxes (clipped to the array) of the write units a box touches, in C order."""
+    ranges = [range(a // u, -(-b // u)) for (a, b), u in zip(box, unit)]
+    for index in itertools.product(*ranges):
+        yield tuple((i * u, min((i + 1) * u, n)) for i, u, n in zip(index, unit, shape))
+
+
+def _intersect(a: Box, b: Box) -> Box | None:
+    out = tuple((max(x0, y0), min(x1, y1)) for (x0, x1), (y0, y1) in zip(a, b))
+    return None if any(lo >= hi for lo, hi in out) else out
+
+
+def _local(inner: Box, outer: Box) -> tuple[slice, ...]:
+    return tuple(slice(a - o, b - o) for (a, b), (o, _) in zip(inner, outer))
+
+
+def _read(level: _Level, box: Box) -> np.ndarray:
+    try:
+        return np.asarray(level.array[_slices(box)])
+    except NgffError:
+        raise
+    except Exception as exc:
+        raise StoreError(f"cannot read the region {list(box)}: {exc}", location=level.path) from exc
+
+
+def _stage_level(level: _Level, changed: Box, values: np.ndarray, tx: Transaction, key_prefix: str) -> bool:
+    """Stage the units of ``level`` whose content ``values`` (over ``changed``) alters."""
+    changed_any = False
+    for unit in _units(changed, level.unit, level.shape):
+        old = _read(level, unit)
+        new = old.copy()
+        part = _intersect(unit, changed)
+        assert part is not None
+        new[_local(part, unit)] = values[_local(part, changed)]
+        if np.array_equal(old, new, equal_nan=new.dtype.kind in "fc"):
+            continue  # this file keeps its bytes and mtime
+        changed_any = True
+        level.memory.clear()
+        level.encoder[_slices(unit)] = new
+        written = {k: v for k, v in level.memory.items() if not k.endswith((".json", ".zarray", ".zattrs"))}
+        key = _unit_key(level, unit)
+        if key in written:
+            tx.put(join(key_prefix, level.path, key), written[key].to_bytes())
+        else:  # all fill value: zarr stores no key, so remove the old one
+            tx.delete(join(key_prefix, level.path, key))
+    return changed_any
+
+
+def _unit_key(level: _Level, unit: Box) -> str:
+    index = tuple(a // u for (a, _), u in zip(unit, level.unit))
+    return level.encoder.metadata.encode_chunk_key(index)
+
+
+def _normalise_region(region: Any, shape: Sequence[int], where: str) -> Box:
+    if not isinstance(region, tuple):
+        region = (region,)
+    if any(r is Ellipsis for r in region):
+        i = region.index(Ellipsis)
+        region = region[:i] + (slice(None),) * (len(shape) - len(region) + 1) + region[i + 1 :]
+    region = region + (slice(None),) * (len(shape) - len(region))
+    if len(region) != len(shape):
+        raise NgffError(f"a region of {len(region)} axes for a {len(shape)}-D level", location=where, rule="region")
+    box = []
+    for d, (r, n) in enumerate(zip(region, shape)):
+        if isinstance(r, (int, np.integer)) and not isinstance(r, bool):
+            r = slice(int(r), int(r) + 1)
+        if not isinstance(r, slice):
+            raise NgffError(f"region[{d}] must be a slice or an int, got {r!r}", location=where, rule="region")
+        start, stop, step = r.indices(n)
+        if step != 1 or stop <= start:
+            raise NgffError(f"region[{d}] = {r} is empty or strided in an axis of {n}", location=where, rule="region")
+        box.append((start, stop))
+    return tuple(box)
+
+
+def _as_values(data: Any, box: Box, dtype: np.dtype, where: str) -> np.ndarray:
+    shape = tuple(b - a for a, b in box)
+    values = np.asarray(data.compute() if hasattr(data, "compute") else data)
+    if values.dtype != dtype:
+        if values.dtype.kind == "f" and dtype.kind in "iub":
+            raise NgffError(f"cannot store {values.dtype} values in a {dtype} image", location=where, rule="dtype")
+        if dtype.kind in "iu" and values.size and values.dtype.kind in "iub":
+            info = np.iinfo(dtype)
+            if values.min() < info.min or values.max() > info.max:
+                raise NgffError(f"values exceed the range of the image's {dtype}", location=where, rule="dtype")
+        values = values.astype(dtype)
+    try:
+        return np.broadcast_to(values, shape)
+    except ValueError as exc:
+        raise NgffError(f"data of shape {values.shape} does not fit the region {shape}", location=where, rule="region") from exc
+
+
+def _steps(image: Any, where: str) -> list[tuple[int, ...]]:
+    """Integer factor per axis from each level to the next (from the level shapes and scales)."""
+    out = []
+    for k in range(1, len(image.levels)):
+        step = []
+        for d in range(len(image.dims)):
+            prev, cur = image.scales[k - 1][d], image.scales[k][d]
+            ratio = cur / prev if prev else 1.0
+            n_prev, n_cur = image.levels[k - 1].shape[d], image.levels[k].shape[d]
+            s = int(round(ratio))
+            if s < 1 or abs(ratio - s) > 1e-6 * max(1.0, ratio):
+                s = max(1, int(round(n_prev / n_cur))) if n_cur else 1
+            if not (n_prev // s <= n_cur <= -(-n_prev // s)):
+                raise NgffError(
+                    f"level {k} is not an integer downsampling of level {k - 1} along axis {image.dims[d]!r}",
+                    location=where,
+                    rule="pyramid levels are regenerated by integer reductions",
+                )
+            step.append(s)
+        out.append(tuple(step))
+    return out
+
+
+def update_region(
+    location: Any,
+    region: Any,
+    data: Any,
+    *,
+    level: int = 0,
+    method: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> UpdateResult:
+    """Write ``data`` into ``region`` of one level and regenerate the coarser levels there.
+
+    Parameters
+    ----------
+    location
+        The image or label image (``"img.ome.zarr"``, ``"img.ome.zarr/labels/cells"``,
+        a URL, or an opened :class:`~ngff.Image`).
+    region
+        A tuple of slices (or ints) in the pixel coordinates of ``level``, one per axis
+        (missing trailing axes and ``...`` mean whole axes).
+    data
+        Values of the region: an array of its shape (numpy, dask) or anything that
+        broadcasts to it, in a dtype that fits the image's.
+    level
+        Index of the level written; the levels coarser than it are regenerated, finer
+        ones are left alone.
+    method
+        Downsampling method; default the one recorded in the multiscale metadata (see
+        :func:`downsampling_method`).
+    progress
+        Called as ``progress(done, total)`` after each level.
+
+    Returns
+    -------
+    UpdateResult
+        The regions recomputed per level, the keys rewritten and the bytes written.
+
+    Raises
+    ------
+    NgffError
+        Bad region, data or store (nothing is changed); ``StoreLockedError`` when
+        another writer holds the store; ``StoreError`` for I/O failures (disk full,
+        permission denied), after which the store is as it was.
+    """
+    from .reader import read_image
+    from .spec import get_spec
+
+    place, group = _open_place(location)
+    where = place.store.where(group)
+    with _locked(place):
+        image = read_image(place.store, group)
+        if not 0 <= level < len(image.levels):
+            raise NgffError(f"level {level} does not exist (the image has {len(image.levels)})", location=where, rule="level")
+        chosen = method or downsampling_method(image.multiscale, image.is_label)
+        if chosen not in METHODS:
+            raise NgffError(f"unknown downsampling method {chosen!r}; choose one of {', '.join(METHODS)}", rule="method")
+        steps = _steps(image, where)
+        separator = get_spec(image.version).dimension_separator
+        result = UpdateResult(location=where, method=chosen)
+        result.regions = [None] * (len(image.levels) - level)
+        current = _open_level(place.store, group, image.level_paths[level], separator)
+        box = _normalise_region(region, current.shape, where)
+        values = _as_values(data, box, np.dtype(current.array.dtype), where)
+        # Shrink to what really differs: unchanged pixels change nothing below.
+        old = _read(current, box)
+        diff = old != values
+        if values.dtype.kind in "fc":
+            diff &= ~(np.isnan(old) & np.isnan(values))
+        if not diff.any():
+            return result
+        hull = tuple((a + int(i.min()), a + int(i.max()) + 1) for i, (a, _) in zip(np.nonzero(diff), box))
+        values = values[_local(hull, box)]
+        box = hull
+        tx = Transaction(place.target)
+        try:
+            total = len(image.levels) - level
+            for j in range(level, len(image.levels)):
+                if j > level:
+                    nxt = _open_level(place.store, group, image.level_paths[j], separator)
+                    spans = []
+                    for d in range(len(box)):
+                        span = _affected(box[d], current.shape[d], nxt.shape[d], steps[j - 1][d], chosen)
+                        if span is None:
+                            break
+                        spans.append(span)
+                    if len(spans) < len(box):
+                        break
+                    out_box = tuple(s[0] for s in spans)
+                    in_box = tuple(s[1] for s in spans)
+                    source = _read(current, in_box)
+                    inside = _intersect(in_box, box)
+                    if inside is not None:
+                        source[_local(inside, in_box)] = values[_local(inside, box)]
+                    values = _reduce(source, steps[j - 1], chosen, in_box, out_box, current.shape, where)
+                    current, box = nxt, out_box
+                result.regions[j - level] = _slices(box)
+                if not _stage_level(current, box, values, tx, place.prefix):
+                    break  # this level is unchanged, so are all coarser ones
+                if progress is not None:
+                    progress(j - level + 1, total)
+            tx.commit()
+        except BaseException:
+            tx.abort()
+            raise
+        result.keys = tx.keys
+        result.bytes_written = tx.bytes_written
+        return result
+
+
+def _reduce(source: np.ndarray, step: Sequence[int], method: str, in_box: Box, out_box: Box, in_size: Sequence[int], where: str) -> np.ndarray:
+    from .pyramid import reduce_block
+
+    try:
+        return reduce_block(source, step, method, [a for a, _ in in_box], list(out_box), list(in_size))
+    except (ValueError, IndexError) as exc:
+        raise NgffError(f"cannot regenerate the pyramid here: {exc}", location=where, rule="pyramid") from exc
+
+
+# --------------------------------------------------------------------------- labels
+
+
+class LabelTarget:
+    """Where :func:`ngff.write_labels` writes a label image of an existing image.
+
+    Local directories are written in place (under the store's write lock).  Remote
+    (fsspec) stores get the label image written to a local staging directory first and
+    uploaded by :meth:`publish`: arrays first, the label group's metadata next, the
+    ``labels`` group's list last.
+
+    Attributes
+    ----------
+    root
+        Local directory standing for the image group (the image itself, or staging).
+    """
+
+    def __init__(self, image_location: Any, name: str, overwrite: bool):
+        import tempfile
+
+        text = os.fspath(image_location)
+        self._remote = "://" in text and not text.startswith("file://")
+        self._staging: Any = None
+        if self._remote:
+            self.place = _open_remote(text)
+            if self.place.target.exists(f"labels/{name}") and not overwrite:
+                raise StoreError(
+                    "the destination exists; pass overwrite=True to replace it", location=f"{text.rstrip('/')}/labels/{name}"
+                )
+            self._staging = tempfile.TemporaryDirectory(prefix="ngff-labels-")
+            self.root = Path(self._staging.name)
+        else:
+            self.place, _ = _open_place(text)
+            self.root = Path(self.place.store.root or text)
+        self.place.lock.acquire()
+        try:
+            _recover(self.place.target)
+        except BaseException:
+            self.place.lock.release()
+            raise
+
+    def publish(self, name: str) -> None:
+        """Make the written label image visible (upload when remote) and release the lock."""
+        try:
+            if self._remote:
+                self._upload(name)
+        finally:
+            self.abort()
+
+    def _upload(self, name: str) -> None:
+        target = self.place.target
+        assert isinstance(target, FsspecTarget)
+        base = self.root / "labels" / name
+        files = sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith(".ngff-"))
+        is_meta = lambda p: p.name in ("zarr.json", ".zattrs", ".zgroup", ".zarray")  # noqa: E731
+        group_meta = [p for p in files if is_meta(p) and p.parent == base]
+        # Pixels first, then array metadata, then the group's metadata: a reader never
+        # finds a label image that says it exists before its arrays do.
+        ordered = [p for p in files if not is_meta(p)] + [p for p in files if is_meta(p) and p not in group_meta] + group_meta
+        for path in ordered:
+            target.write_new(path.relative_to(self.root).as_posix(), path.read_bytes())
+        for meta in ("zarr.json", ".zgroup", ".zattrs"):
+            path = self.root / "labels" / meta
+            if path.is_file():
+                target.write_new(f"labels/{meta}", path.read_bytes())
+
+    def abort(self) -> None:
+        """Release the lock and the staging directory (idempotent)."""
+        self.place.lock.release()
+        if self._staging is not None:
+            self._staging.cleanup()
+            self._staging = None
+
+
+def label_target(image_location: Any, name: str, overwrite: bool = False) -> LabelTarget:
+    """The :class:`LabelTarget` for adding label image ``name`` to an image (locks it)."""
+    return LabelTarget(image_location, name, overwrite)
