@@ -43,6 +43,7 @@ from .model import (
 if TYPE_CHECKING:
     from .reader import read
     from .writer import write, write_labels
+    from .orientation import reorient
     from .validation import Problem, Report, validate, validate_attrs
 
 __version__ = "0.1.0"
@@ -52,6 +53,7 @@ __all__ = [
     "read",
     "write",
     "write_labels",
+    "reorient",
     "validate",
     "validate_attrs",
     "Report",
@@ -83,6 +85,7 @@ _LAZY = {
     "read": ("reader", "read"),
     "write": ("writer", "write"),
     "write_labels": ("writer", "write_labels"),
+    "reorient": ("orientation", "reorient"),
     "validate": ("validation", "validate"),
     "validate_attrs": ("validation", "validate_attrs"),
     "Report": ("validation", "Report"),

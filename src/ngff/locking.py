@@ -76,8 +76,9 @@ class StoreLock:
         On entry, when another writer holds the lock.
     """
 
-    def __init__(self, root: Path | tuple[Any, str], location: str | None = None):
+    def __init__(self, root: Path | tuple[Any, str], location: str | None = None, name: str = LOCK_NAME):
         self.root = root
+        self.name = name
         self.location = location or str(root if isinstance(root, Path) else root[1])
         self._fd: int | None = None
         self._remote_path: str | None = None
@@ -87,7 +88,7 @@ class StoreLock:
     def _acquire_local(self, root: Path) -> None:
         import fcntl
 
-        path = root / LOCK_NAME
+        path = root / self.name
         for _ in range(20):
             try:
                 fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -125,7 +126,7 @@ class StoreLock:
         if fd is None:
             return
         try:
-            os.unlink(root / LOCK_NAME)  # while still locked, so no one else's file is removed
+            os.unlink(root / self.name)  # while still locked, so no one else's file is removed
         except OSError:
             pass
         os.close(fd)
@@ -133,7 +134,7 @@ class StoreLock:
     # ------------------------------------------------------------------ remote
 
     def _acquire_remote(self, fs: Any, root: str) -> None:
-        path = f"{root.rstrip('/')}/{LOCK_NAME}"
+        path = f"{root.rstrip('/')}/{self.name}"
         try:
             if fs.exists(path):
                 raise StoreLockedError(

@@ -119,20 +119,8 @@ def _open_remote(url: str) -> _Place:
         fs, root = fsspec.core.url_to_fs(url.rstrip("/"))
     except Exception as exc:
         raise StoreError(f"cannot open for writing: {exc}", location=url) from exc
-    import zarr.storage
-
-    try:
-        zstore = zarr.storage.FsspecStore(fs if fs.async_impl else _async_wrap(fs), path=root, read_only=True)
-    except Exception as exc:
-        raise StoreError(f"cannot open: {exc}", location=url) from exc
-    store = Store(url, zstore)
+    store = open_store(url)
     return _Place(store, FsspecTarget(fs, root, url), StoreLock((fs, root), url), "")
-
-
-def _async_wrap(fs: Any) -> Any:
-    from fsspec.implementations.asyn_wrapper import AsyncFileSystemWrapper
-
-    return AsyncFileSystemWrapper(fs)
 
 
 @contextlib.contextmanager
@@ -438,6 +426,9 @@ def update_region(
     from .reader import read_image
     from .spec import get_spec
 
+    archive = _archive_of(location)
+    if archive is not None:
+        return _update_archive(archive, region, data, level=level, method=method, progress=progress)
     place, group = _open_place(location)
     where = place.store.where(group)
     with _locked(place):
@@ -500,6 +491,34 @@ def update_region(
         return result
 
 
+def _archive_of(location: Any) -> tuple[Path, str] | None:
+    """(archive path, image path inside) when ``location`` is a zip file (``.ozx``)."""
+    from .model import Image
+
+    group = ""
+    if isinstance(location, Image):
+        location, group = location.location, location.path
+    text = os.fspath(location)
+    if "://" in text and not text.startswith("file://"):
+        return None
+    path = Path(text[len("file://") :] if text.startswith("file://") else text).expanduser().absolute()
+    return (path, group) if path.is_file() else None
+
+
+def _update_archive(archive: tuple[Path, str], region: Any, data: Any, **options: Any) -> UpdateResult:
+    """Update an image inside a ``.ozx`` archive: extract, update, repack in one rename."""
+    path, group = archive
+    try:
+        from .ozx.pack import edit
+    except ImportError as exc:
+        raise StoreError("updating a .ozx archive needs archive rewriting (ngff.ozx), which is not available", location=str(path)) from exc
+    with StoreLock(path.parent, str(path), name=f".{path.name}.ngff-lock"):
+        with edit(path) as folder:
+            result = update_region(Path(folder) / group if group else Path(folder), region, data, **options)
+    result.location = f"{path}/{group}" if group else str(path)
+    return result
+
+
 def _reduce(source: np.ndarray, step: Sequence[int], method: str, in_box: Box, out_box: Box, in_size: Sequence[int], where: str) -> np.ndarray:
     from .pyramid import reduce_block
 
@@ -515,15 +534,19 @@ def _reduce(source: np.ndarray, step: Sequence[int], method: str, in_box: Box, o
 class LabelTarget:
     """Where :func:`ngff.write_labels` writes a label image of an existing image.
 
-    Local directories are written in place (under the store's write lock).  Remote
+    Local directories are written in place, under the store's write lock.  Remote
     (fsspec) stores get the label image written to a local staging directory first and
-    uploaded by :meth:`publish`: arrays first, the label group's metadata next, the
-    ``labels`` group's list last.
+    uploaded by :meth:`publish`: pixels first, array metadata next, the label group's
+    metadata and then the ``labels`` group's list last.  ``.ozx`` archives are extracted,
+    changed and repacked in one rename by :func:`ngff.ozx.pack.edit`.
 
     Attributes
     ----------
     root
         Local directory standing for the image group (the image itself, or staging).
+    overwrite
+        Whether an existing ``labels/<name>`` may be replaced: as asked, or because it
+        is the unlisted leftover of an interrupted write (re-running completes it).
     """
 
     def __init__(self, image_location: Any, name: str, overwrite: bool):
@@ -532,55 +555,119 @@ class LabelTarget:
         text = os.fspath(image_location)
         self._remote = "://" in text and not text.startswith("file://")
         self._staging: Any = None
+        self._archive: Any = None
+        local = Path(text[len("file://") :] if text.startswith("file://") else text).expanduser().absolute()
         if self._remote:
-            self.place = _open_remote(text)
-            if self.place.target.exists(f"labels/{name}") and not overwrite:
-                raise StoreError(
-                    "the destination exists; pass overwrite=True to replace it", location=f"{text.rstrip('/')}/labels/{name}"
-                )
-            self._staging = tempfile.TemporaryDirectory(prefix="ngff-labels-")
-            self.root = Path(self._staging.name)
+            self.place: Any = _open_remote(text)
+            self.lock = self.place.lock
+        elif local.is_file():
+            self.place = None
+            self.lock = StoreLock(local.parent, str(local), name=f".{local.name}.ngff-lock")
         else:
-            self.place, _ = _open_place(text)
-            self.root = Path(self.place.store.root or text)
-        self.place.lock.acquire()
+            self.place, _ = _open_place(local)
+            self.lock = self.place.lock
+        self.lock.acquire()
         try:
-            _recover(self.place.target)
+            if self.place is not None:
+                _recover(self.place.target)
+            self.overwrite = overwrite or self._leftover(text, name)
+            if self._remote:
+                if self.place.target.exists(f"labels/{name}") and not self.overwrite:
+                    raise StoreError(
+                        "the destination exists; pass overwrite=True to replace it",
+                        location=f"{text.rstrip('/')}/labels/{name}",
+                    )
+                self._staging = tempfile.TemporaryDirectory(prefix="ngff-labels-")
+                self.root = Path(self._staging.name)
+            elif self.place is None:
+                self.root = self._open_archive(local)
+            else:
+                self.root = Path(self.place.store.root or local)
+                for stale in (self.root / "labels").glob(f".{name}.ngff-tmp-*"):
+                    import shutil
+
+                    shutil.rmtree(stale, ignore_errors=True)  # a killed writer's partial copy
         except BaseException:
-            self.place.lock.release()
+            self.lock.release()
             raise
 
-    def publish(self, name: str) -> None:
-        """Make the written label image visible (upload when remote) and release the lock."""
+    def _open_archive(self, path: Path) -> Path:
         try:
+            from .ozx.pack import edit
+        except ImportError as exc:
+            raise StoreError(
+                "adding labels to a .ozx archive needs archive rewriting (ngff.ozx), which is not available",
+                location=str(path),
+            ) from exc
+        self._archive = edit(path)
+        return Path(self._archive.__enter__())
+
+    @staticmethod
+    def _leftover(location: str, name: str) -> bool:
+        """True when ``labels/<name>`` exists but the ``labels`` group does not list it."""
+        from .reader import read
+
+        try:
+            image = read(location)
+            listed = name in getattr(image, "labels", {})
+        except NgffError:
+            return False
+        if listed:
+            return False
+        try:
+            store = open_store(location)
+            return store.node(f"labels/{name}") is not None
+        except NgffError:
+            return False
+
+    def guard(self, make: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``make(*args, **kwargs)``, releasing the lock if it raises."""
+        try:
+            return make(*args, **kwargs)
+        except BaseException:
+            self.abort()
+            raise
+
+    def publish(self, name: str, register: Callable[[], None]) -> None:
+        """List the label image (``register``), make it visible, release the lock."""
+        try:
+            register()
             if self._remote:
                 self._upload(name)
+            elif self._archive is not None:
+                archive, self._archive = self._archive, None
+                archive.__exit__(None, None, None)  # repacks, replacing the archive in one rename
         finally:
             self.abort()
 
     def _upload(self, name: str) -> None:
         target = self.place.target
-        assert isinstance(target, FsspecTarget)
         base = self.root / "labels" / name
         files = sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith(".ngff-"))
-        is_meta = lambda p: p.name in ("zarr.json", ".zattrs", ".zgroup", ".zarray")  # noqa: E731
-        group_meta = [p for p in files if is_meta(p) and p.parent == base]
+        meta_names = ("zarr.json", ".zattrs", ".zgroup", ".zarray")
+        group_meta = [p for p in files if p.name in meta_names and p.parent == base]
         # Pixels first, then array metadata, then the group's metadata: a reader never
         # finds a label image that says it exists before its arrays do.
-        ordered = [p for p in files if not is_meta(p)] + [p for p in files if is_meta(p) and p not in group_meta] + group_meta
-        for path in ordered:
+        pixels = [p for p in files if p.name not in meta_names]
+        arrays = [p for p in files if p.name in meta_names and p not in group_meta]
+        for path in [*pixels, *arrays, *group_meta]:
             target.write_new(path.relative_to(self.root).as_posix(), path.read_bytes())
-        for meta in ("zarr.json", ".zgroup", ".zattrs"):
+        for meta in (".zgroup", ".zattrs", "zarr.json"):
             path = self.root / "labels" / meta
             if path.is_file():
                 target.write_new(f"labels/{meta}", path.read_bytes())
 
     def abort(self) -> None:
-        """Release the lock and the staging directory (idempotent)."""
-        self.place.lock.release()
-        if self._staging is not None:
-            self._staging.cleanup()
-            self._staging = None
+        """Release the lock and any staging (idempotent); an archive is left unchanged."""
+        try:
+            if self._archive is not None:
+                archive, self._archive = self._archive, None
+                archive.__exit__(StoreError, StoreError("aborted"), None)
+            if self._staging is not None:
+                self._staging.cleanup()
+                self._staging = None
+        finally:
+            self.lock.release()
 
 
 def label_target(image_location: Any, name: str, overwrite: bool = False) -> LabelTarget:

@@ -609,6 +609,7 @@ def write_labels(
 
     from .reader import read, read_image
     from .store import open_store
+    from .update import label_target
 
     image = read(image_location)
     if not isinstance(image, Image) or image.is_label:
@@ -655,9 +656,10 @@ def write_labels(
         inherited_chunks, inherited_shards = _image_layout(image_store, image, dims)
         chunks = inherited_chunks if chunks is None else chunks
         shards = inherited_shards if shards is None else shards
-    image_root = Path(image_store.location)
+    target = label_target(image_location, name, overwrite)  # store lock; staging for URLs and .ozx
+    image_root = target.root
     labels_path = image_root / "labels"
-    output = OutputDirectory(labels_path / name, overwrite=overwrite)
+    output = target.guard(OutputDirectory, labels_path / name, overwrite=target.overwrite)
     label_meta = ImageLabel(colors=_label_colors(colors), properties=_label_properties(properties), source="../../")
     try:
         _write_image_group(
@@ -682,13 +684,15 @@ def write_labels(
         output.commit()
     except OSError as exc:  # disk full, permission denied...: the destination is untouched
         output.abort()
+        target.abort()
         raise StoreError(
             f"writing failed, nothing was written: {exc.strerror or exc}", location=str(output.final)
         ) from exc
     except BaseException:
         output.abort()
+        target.abort()
         raise
-    _register_label(open_store(image_location), image_root, spec, name)
+    target.publish(name, lambda: _register_label(open_store(image_location), image_root, spec, name))
     return read_image(open_store(image_location), f"labels/{name}")
 
 
