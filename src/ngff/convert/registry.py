@@ -117,7 +117,25 @@ READERS: list[ReaderEntry] = [
         sniff=_image_magic,
         describe="PNG, JPEG, BMP, GIF, WebP",
     ),
-    # medical volumes (NIfTI, NRRD, MHA/MHD) are registered by ngff.convert.medical
+    # medical volumes with direction matrices -> RFC-4 orientation (ngff.convert.medical)
+    ReaderEntry(
+        "nifti",
+        (".nii", ".nii.gz"),
+        "ngff.convert.medical:open_nifti",
+        requires=("nibabel",),
+        extra="medical",
+        sniff=lambda head: head[344:348] == b"n+1\x00" or head[4:8] == b"n+2\x00",
+        describe="NIfTI (.nii, .nii.gz)",
+    ),
+    ReaderEntry(
+        "itk",
+        (".nrrd", ".nhdr", ".mha", ".mhd"),
+        "ngff.convert.medical:open_itk",
+        requires=("SimpleITK",),
+        extra="medical",
+        sniff=lambda head: head.startswith(b"NRRD000"),
+        describe="NRRD, MetaImage (.mha, .mhd)",
+    ),
     ReaderEntry(
         "bioio",
         tuple(BIOIO_PLUGINS),

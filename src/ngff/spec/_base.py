@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ..errors import InvalidMetadataError
+from ..errors import InvalidMetadataError, OrientationWarning
 from ..model import (
     IMPLIED_DIMS,
     TYPE_BY_NAME,
@@ -79,6 +79,18 @@ def _number(value: Any) -> float | None:
         return float(value)
     except OverflowError:  # JSON integers beyond the float range
         return None
+
+
+def _proposed_terms() -> frozenset[str]:
+    from ..validation.vocab import PROPOSED_ORIENTATION_TERMS  # lazy: validation imports spec
+
+    return PROPOSED_ORIENTATION_TERMS
+
+
+def _orientation_warning(message: str) -> None:
+    import warnings
+
+    warnings.warn(message, OrientationWarning, stacklevel=5)
 
 
 def _items(value: Any) -> list[Any]:
@@ -254,16 +266,55 @@ class Spec:
         return tuple(axes)
 
     def parse_orientation(self, axis: Mapping[str, Any]) -> str | None:
-        """RFC-4 orientation value of an axis object (also the legacy string form)."""
+        """RFC-4 orientation value of an axis object (also the legacy string form).
+
+        ``null`` counts as absent.  The legacy ``anatomicalOrientation`` key and the six
+        terms of the pending 24-term proposal are accepted with an ``OrientationWarning``.
+        """
         raw = axis.get("orientation")
+        value = None
         if isinstance(raw, Mapping):
-            return _optional_str(raw.get("value"))
-        legacy = axis.get("anatomicalOrientation")
-        if isinstance(legacy, str):
-            return legacy
-        if isinstance(legacy, Mapping):
-            return _optional_str(legacy.get("value"))
-        return None
+            value = _optional_str(raw.get("value"))
+        elif raw is None and "anatomicalOrientation" in axis:
+            legacy = axis.get("anatomicalOrientation")
+            value = legacy if isinstance(legacy, str) else None
+            if isinstance(legacy, Mapping):
+                value = _optional_str(legacy.get("value"))
+            if value is not None:
+                _orientation_warning(
+                    f"axis {axis.get('name')!r} uses the superseded RFC-4 key 'anatomicalOrientation'; "
+                    "read as 'orientation'"
+                )
+        if value is not None and value in _proposed_terms():
+            _orientation_warning(
+                f"axis {axis.get('name')!r}: {value!r} is a term of the pending 24-term proposal "
+                "(ome/ngff#528), not of the RFC-4 text"
+            )
+        return value
+
+    def with_orientations(
+        self, attrs: Mapping[str, Any], values: Mapping[str, str | None], where: str = ""
+    ) -> dict[str, Any]:
+        """A copy of a group's attributes with the RFC-4 orientation of named axes replaced.
+
+        Only the ``orientation`` (and legacy ``anatomicalOrientation``) keys of the axis
+        objects of every multiscale change; None removes an axis' orientation.
+        """
+        import copy
+
+        out = copy.deepcopy(dict(attrs))
+        ome = self.ome_attrs(out, where)
+        for m in _items(ome.get("multiscales")):
+            for axis in _items(m.get("axes") if isinstance(m, Mapping) else None):
+                if not isinstance(axis, dict) or axis.get("name") not in values:
+                    continue
+                axis.pop("anatomicalOrientation", None)
+                value = values[axis["name"]]
+                if value is None:
+                    axis.pop("orientation", None)
+                else:
+                    axis["orientation"] = {"type": "anatomical", "value": value}
+        return out
 
     def implied_axes(self, ndim: int) -> tuple[Axis, ...]:
         """Axes to assume when a version has none (the trailing ``tczyx``)."""

@@ -1,8 +1,10 @@
 """RFC-4 anatomical orientation of axes (an optional addition to 0.4/0.5 axis objects).
 
 Quotes are from RFC-4 (ome/ngff @ 66b6ff1, state R1).  ``"orientation": null`` counts
-as absent; the legacy ``anatomicalOrientation`` string key (the 2024 draft) is reported
-but not interpreted further.
+as absent (a warning: writers should omit it).  The legacy ``anatomicalOrientation``
+string key (the 2024 draft) is a warning; as readers take it for the value when there is
+no ``orientation``, its value is held to the same rules.  The six terms of the pending
+24-term proposal (ome/ngff#528) are warnings, other values errors.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def check_orientations(axes: list[Any], f: Findings, path: str) -> None:
         where = join_path(path, i)
         is_space = axis.get("type") == "space"
         space_axes += is_space
+        legacy = axis.get("anatomicalOrientation")
         if "anatomicalOrientation" in axis:
             f.warn(
                 join_path(where, "anatomicalOrientation"),
@@ -50,10 +53,26 @@ def check_orientations(axes: list[Any], f: Findings, path: str) -> None:
                 "'anatomicalOrientation' is the superseded RFC-4 draft key; RFC-4 now uses an "
                 "'orientation' object {type: 'anatomical', value: ...}",
             )
-        if "orientation" not in axis:
+        raw = axis.get("orientation")
+        if raw is None and legacy is not None:
+            # Readers take the legacy string as the value: hold it to the same rules.
+            if "orientation" in axis:
+                f.warn(join_path(where, "orientation"), "orientation.null", "'orientation' is null; omit the key instead")
+            raw = legacy if is_dict(legacy) else {"type": "anatomical", "value": legacy}
+            opath = join_path(where, "anatomicalOrientation")
+        elif "orientation" not in axis:
             continue
-        raw = axis["orientation"]
-        opath = join_path(where, "orientation")
+        else:
+            opath = join_path(where, "orientation")
+            if legacy is not None and is_dict(raw) and raw.get("value") != (
+                legacy.get("value") if is_dict(legacy) else legacy
+            ):
+                f.warn(
+                    join_path(where, "anatomicalOrientation"),
+                    "orientation.legacy-conflict",
+                    f"'anatomicalOrientation' {short(legacy)} disagrees with 'orientation'; "
+                    "readers use 'orientation'",
+                )
         if raw is None:
             # RFC-4 conformance suites treat null as absent; writers should omit the key.
             f.warn(
