@@ -340,24 +340,21 @@ def open_store(location: str | os.PathLike[str] | Store) -> Store:
 
 
 def _open_zip(path: Path) -> Store:
-    import zipfile
+    # Our own central-directory reader (ngff.ozx): checked, lazy, partial reads.
+    from .ozx import open_store as open_archive_store
 
-    import zarr.storage
-
-    if not zipfile.is_zipfile(path):
-        raise StoreError("a file that is neither a directory store nor a zip archive", location=str(path))
-    from zarr.core.sync import sync
-
-    try:
-        store = zarr.storage.ZipStore(path, mode="r")
-        sync(store._open())  # ZipStore opens lazily; open now so errors surface here
-    except Exception as exc:
-        raise StoreError(f"cannot open the zip archive: {exc}", location=str(path)) from exc
-    return Store(str(path), store)
+    return open_archive_store(str(path))
 
 
 def _open_url(url: str) -> Store:
     import zarr.storage
+
+    from . import ozx, remote
+
+    if ozx.is_archive_path(url):
+        return ozx.open_store(url)
+    if remote.is_http(url):  # our HTTP store: range requests, retries, clear errors
+        return Store(url.rstrip("/"), remote.HttpStore(url))
 
     try:
         store = zarr.storage.FsspecStore.from_url(url.rstrip("/"), read_only=True)
