@@ -458,7 +458,13 @@ def render_report(report: Any, location: str) -> RenderableType:
 
 @app.command()
 def convert(
-    input: Annotated[Path, typer.Argument(help="Image file: .npy, TIFF, OME-TIFF or ImageJ TIFF.")],
+    input: Annotated[
+        Path,
+        typer.Argument(
+            help="Image file (.npy, TIFF, OME-TIFF, ImageJ, PNG/JPEG/BMP/GIF, vendor formats via bioio) "
+            "or a quoted glob pattern of TIFF planes."
+        ),
+    ],
     output: Annotated[Path, typer.Argument(help="Destination store, e.g. image.ome.zarr.")],
     version: Annotated[
         str,
@@ -518,8 +524,26 @@ def convert(
         ),
     ] = None,
     series: Annotated[
-        int, typer.Option("--series", help="Image series of a multi-series file.")
-    ] = 0,
+        str,
+        typer.Option(
+            "--series", help="Image series of a multi-series file (0, 1, ...) or 'all' (a collection)."
+        ),
+    ] = "0",
+    reader: Annotated[
+        str | None,
+        typer.Option("--reader", help="Force a reader: npy, tiff, imageio, bioio (default: by content and extension)."),
+    ] = None,
+    backend: Annotated[
+        str, typer.Option("--backend", help="Array writer: zarr (default) or tensorstore.")
+    ] = "zarr",
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Run on a dask.distributed scheduler, e.g. tcp://HOST:8786."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="Run on a new LocalCluster of N worker processes."),
+    ] = None,
     name: Annotated[
         str | None, typer.Option("--name", help="Name of the image (default: from the file).")
     ] = None,
@@ -527,15 +551,19 @@ def convert(
         bool, typer.Option("--overwrite", help="Replace OUTPUT if it exists.")
     ] = False,
 ) -> None:
-    """Convert a .npy or TIFF file to an OME-Zarr multiscale image.
+    """Convert an image file (or a glob series of TIFF planes) to an OME-Zarr image, or every series to a collection.
 
     Exit code 0 on success, 2 when the input cannot be read or an option is invalid (nothing is written then). The store appears at OUTPUT only once complete.
     """
     if levels is not None and levels < 1:
         _fail(f"--levels {levels}: expected a positive number of levels (1: no downsampling)")
-    if series < 0:
-        _fail(f"--series {series}: expected a series index (0, 1, ...)")
-    if not input.exists():
+    if series.strip().lower() != "all" and not (series.strip().isdigit()):
+        _fail(f"--series {series}: expected a series index (0, 1, ...) or all")
+    if workers is not None and workers < 1:
+        _fail(f"--workers {workers}: expected a positive number of worker processes")
+    from .convert.registry import is_pattern
+
+    if not input.exists() and not is_pattern(str(input)):
         _fail(f"{input}: no such file")
     if (output.exists() or output.is_symlink()) and not overwrite:
         _fail(f"{output}: the destination exists; pass --overwrite to replace it")
@@ -560,11 +588,17 @@ def convert(
 
     before = _identity(output)
     try:
-        with _reported_errors(), _progress_bar(f"converting {input.name}") as progress:
+        from .convert.cluster import cluster_client
+
+        with _reported_errors(), cluster_client(scheduler, workers), _progress_bar(
+            f"converting {input.name}"
+        ) as progress:
             image = run_convert(
                 input,
                 output,
-                series=series,
+                series=series if series.strip().lower() == "all" else int(series),
+                reader=reader,
+                backend=backend,
                 dims=dims,
                 scale=scale_value,
                 units=units_value,
@@ -574,6 +608,12 @@ def convert(
             )
     except KeyboardInterrupt:
         _fail(_interrupted_message(output, before), code=130)
+    if not hasattr(image, "levels"):  # --series all: a collection
+        _stdout().print(
+            Text.assemble(("✓ wrote ", "bold green"), (str(output), "bold"),
+                          f": OME-Zarr {image.version} collection of {len(image.images)} series")
+        )
+        return
     shapes = ", ".join("×".join(str(n) for n in level.shape) for level in image.levels)
     _stdout().print(
         Text.assemble(

@@ -283,6 +283,7 @@ def _convert_all(
                 **({"name": f"{name} {index}"} if name else {}),
                 **options,
             )
+        _copy_ome_xml(input, Path(target.path) / "OME" / "METADATA.ome.xml")
         _put_group(target.path, "", spec, spec.dump(GroupMetadata(version=spec.version, bioformats2raw_layout=3)))
         _put_group(
             target.path,
@@ -297,3 +298,17 @@ def _convert_all(
     result = read(target.final)
     assert isinstance(result, Collection)
     return result
+
+
+def _copy_ome_xml(input: str | os.PathLike[str], target: Any) -> None:
+    """Keep an OME-TIFF's OME-XML as the collection's ``OME/METADATA.ome.xml`` (bioformats2raw layout)."""
+    try:
+        import tifffile
+
+        with tifffile.TiffFile(input) as tif:
+            xml = tif.ome_metadata if tif.is_ome else None
+    except Exception:  # not a TIFF, or tifffile missing: nothing to keep
+        return
+    if xml:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(xml, encoding="utf-8")
