@@ -20,6 +20,7 @@ from .errors import (
     NgffError,
     NotOmeZarrError,
     StoreError,
+    StoreLockedError,
     UnsupportedVersionError,
 )
 from .model import (
@@ -43,7 +44,9 @@ from .model import (
 if TYPE_CHECKING:
     from .reader import read
     from .writer import write, write_labels
+    from .update import update_region
     from .orientation import reorient
+    from .hcs import write_plate, write_well_image
     from .validation import Problem, Report, validate, validate_attrs
 
 __version__ = "0.1.0"
@@ -53,6 +56,9 @@ __all__ = [
     "read",
     "write",
     "write_labels",
+    "update_region",
+    "write_plate",
+    "write_well_image",
     "reorient",
     "validate",
     "validate_attrs",
@@ -64,6 +70,7 @@ __all__ = [
     "MissingArrayError",
     "UnsupportedVersionError",
     "StoreError",
+    "StoreLockedError",
     "Image",
     "Plate",
     "Well",
@@ -85,7 +92,10 @@ _LAZY = {
     "read": ("reader", "read"),
     "write": ("writer", "write"),
     "write_labels": ("writer", "write_labels"),
+    "update_region": ("update", "update_region"),
     "reorient": ("orientation", "reorient"),
+    "write_plate": ("hcs", "write_plate"),
+    "write_well_image": ("hcs", "write_well_image"),
     "validate": ("validation", "validate"),
     "validate_attrs": ("validation", "validate_attrs"),
     "Report": ("validation", "Report"),
