@@ -716,6 +716,13 @@ def demo(
     shape: Annotated[
         str, typer.Option("--shape", help="z,y,x size of the synthetic volume.")
     ] = "64,256,256",
+    screenshot: Annotated[
+        Path | None,
+        typer.Option(
+            "--screenshot",
+            help="With --napari: save what the viewer renders to this PNG, list the layers, and exit.",
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic 3-channel 3-D pyramid with "cells" labels, show it, maybe open napari."""
     size = _parse_shape(shape)
@@ -728,8 +735,13 @@ def demo(
         summary = summarize(target)
     _stdout().print(render_summary(summary))
     open_viewer = napari_available() if napari is None else napari
+    if open_viewer and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        _fail("--napari needs a display (no DISPLAY is set): run under xvfb-run, or use --headless", code=2)
     if open_viewer:
-        open_in_napari(target)
+        with _reported_errors():
+            open_in_napari(target, screenshot=screenshot)
+    elif screenshot is not None:
+        _fail("--screenshot needs napari: pass --napari (and have a display)", code=2)
 
 
 def _parse_shape(text: str) -> tuple[int, int, int]:
