@@ -856,6 +856,10 @@ def open_in_napari(path: Path) -> None:  # pragma: no cover - needs a display
     napari.run()
 
 
+# `ngff mcp`: the command module imports only typer; the MCP SDK loads when the server starts.
+app.command("mcp")(__import__("ngff.mcp.command", fromlist=["mcp_command"]).mcp_command)
+
+
 def main() -> None:
     """Entry point of the ``ngff`` console script."""
     app()

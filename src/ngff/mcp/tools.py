@@ -1,0 +1,298 @@
+"""What each MCP tool does, as plain functions over a :class:`~ngff.mcp.safety.Sandbox`.
+
+Nothing here imports the MCP SDK: :mod:`ngff.mcp.server` wraps these functions as
+tools (typed arguments, descriptions, errors, progress), so they can be called and
+tested without a server.  Every location goes through the sandbox before it is opened.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ..errors import NgffError
+from ..model import Collection, Image, Plate, Well
+from .png import encode_png
+from .render import render_plane
+from .safety import Sandbox
+
+__all__ = [
+    "info",
+    "validate",
+    "convert",
+    "thumbnail",
+    "read_region",
+    "plate_summary",
+    "well_thumbnail",
+    "set_orientation",
+]
+
+
+def info(sandbox: Sandbox, location: str, *, measure: bool = True) -> dict[str, Any]:
+    """The summary ``ngff info --json`` prints (metadata only, no pixels)."""
+    from ..summary import summarize
+
+    return summarize(sandbox.readable(location), measure=measure)
+
+
+def validate(sandbox: Sandbox, location: str, *, strict: bool = False) -> dict[str, Any]:
+    """The validation report ``ngff validate --json`` prints.
+
+    Raises
+    ------
+    NgffError
+        When the location cannot be read at all (as ``ngff validate`` exits 2).
+    """
+    from ..store import open_store
+    from ..validation import validate as run_validation
+
+    path = sandbox.readable(location)
+    open_store(path)  # "cannot be read" is an error; "breaks a rule" is a report
+    return run_validation(path, strict=strict).to_dict()
+
+
+# --------------------------------------------------------------------------- images
+
+
+def _image_at(node: Any, location: str) -> Image:
+    """The image a node stands for: itself, a well's first field, a collection's first series."""
+    if isinstance(node, Image):
+        return node
+    if isinstance(node, Well):
+        if not node.fields:
+            raise NgffError("the well lists no fields", location=location)
+        return node.fields[0]
+    if isinstance(node, Collection):
+        if not node.series_paths:
+            raise NgffError("the collection holds no images", location=location)
+        return node.images[node.series_paths[0]]
+    if isinstance(node, Plate):
+        raise NgffError(
+            "this is a plate; use well_thumbnail (or plate_summary) to look inside it", location=location
+        )
+    raise NgffError(f"cannot show a {type(node).__name__}", location=location)
+
+
+def _open_image(sandbox: Sandbox, location: str) -> Image:
+    from ..reader import read
+
+    path = sandbox.readable(location)
+    return _image_at(read(path), path)
+
+
+def _picture(
+    image: Image,
+    *,
+    level: int | None,
+    channels: Sequence[int] | None,
+    z: int | None,
+    t: int | None,
+    max_size: int,
+) -> tuple[bytes, dict[str, Any]]:
+    rendered = render_plane(image, level=level, channels=channels, z=z, t=t, max_size=max_size)
+    height, width = rendered.pixels.shape[:2]
+    details = {
+        "location": image.location,
+        "path": image.path,
+        "dims": list(image.dims),
+        "level": rendered.level,
+        "level_shape": [int(n) for n in image.levels[rendered.level].shape],
+        "indices": rendered.indices,
+        "plane_axes": list(rendered.plane_axes),
+        "step": rendered.step,
+        "width": width,
+        "height": height,
+        "mode": "grey" if rendered.pixels.ndim == 2 else "rgb",
+        "channels": rendered.channels,
+    }
+    return encode_png(rendered.pixels), details
+
+
+def thumbnail(
+    sandbox: Sandbox,
+    location: str,
+    *,
+    level: int | None = None,
+    channels: Sequence[int] | None = None,
+    z: int | None = None,
+    t: int | None = None,
+    max_size: int = 512,
+) -> tuple[bytes, dict[str, Any]]:
+    """PNG bytes of one plane and a description of what was drawn."""
+    image = _open_image(sandbox, location)
+    return _picture(image, level=level, channels=channels, z=z, t=t, max_size=max_size)
+
+
+def read_region(
+    sandbox: Sandbox,
+    location: str,
+    *,
+    level: int = 0,
+    slices: Mapping[str, Any] | None = None,
+    max_values: int = 256,
+) -> dict[str, Any]:
+    """Statistics of a region (see :func:`ngff.mcp.region.region_statistics`)."""
+    from .region import region_statistics
+
+    image = _open_image(sandbox, location)
+    return region_statistics(image, level=level, slices=slices, max_values=max_values)
+
+
+# --------------------------------------------------------------------------- plates
+
+
+def _open_plate(sandbox: Sandbox, location: str) -> Plate:
+    from ..reader import read
+
+    path = sandbox.readable(location)
+    node = read(path)
+    if isinstance(node, Collection) and node.plate is not None:
+        node = node.plate
+    if not isinstance(node, Plate):
+        kind = "image" if isinstance(node, Image) else type(node).__name__.lower()
+        raise NgffError(f"expected a plate here, found a {kind}", location=path)
+    return node
+
+
+def plate_summary(sandbox: Sandbox, location: str) -> dict[str, Any]:
+    """Grid, wells present, acquisitions and the fields of the first well of a plate."""
+    plate = _open_plate(sandbox, location)
+    wells = []
+    for ref in plate.wells:
+        parts = ref.path.split("/")
+        row, column = (parts[-2], parts[-1]) if len(parts) >= 2 else (None, None)
+        wells.append({"row": row, "column": column, "path": ref.path})
+    first: dict[str, Any] | None = None
+    if plate.wells:
+        ref = plate.wells[0]
+        try:
+            well = plate.load_well(ref.path)
+            first = {"path": ref.path, "fields": len(well.field_paths), "field_paths": list(well.field_paths)}
+        except NgffError as exc:
+            first = {"path": ref.path, "error": str(exc)}
+    present = {(w["row"], w["column"]) for w in wells}
+    grid = [
+        "".join("#" if (row, column) in present else "." for column in plate.columns) for row in plate.rows
+    ]
+    return {
+        "location": plate.location,
+        "version": plate.version,
+        "name": plate.name,
+        "rows": list(plate.rows),
+        "columns": list(plate.columns),
+        "well_count": len(wells),
+        "wells": wells,
+        "field_count": plate.metadata.field_count,
+        "first_well": first,
+        "acquisitions": [
+            {"id": a.id, "name": a.name, "maximum_field_count": a.maximum_field_count, "description": a.description}
+            for a in plate.acquisitions
+        ],
+        "grid": grid,
+    }
+
+
+def well_thumbnail(
+    sandbox: Sandbox,
+    location: str,
+    row: str | int,
+    column: str | int,
+    *,
+    field: int = 0,
+    level: int | None = None,
+    channels: Sequence[int] | None = None,
+    z: int | None = None,
+    t: int | None = None,
+    max_size: int = 512,
+) -> tuple[bytes, dict[str, Any]]:
+    """PNG bytes of one plane of a field of a well, and what was drawn."""
+    plate = _open_plate(sandbox, location)
+    well = plate.well(row, column)
+    count = len(well.fields)
+    if not -count <= field < count:
+        raise NgffError(
+            f"well {well.path!r} has {count} field(s); field {field} does not exist", location=plate.location
+        )
+    image = well.fields[field]
+    png, details = _picture(image, level=level, channels=channels, z=z, t=t, max_size=max_size)
+    details.update(well=well.path, field=field % count)
+    return png, details
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def convert(
+    sandbox: Sandbox,
+    input: str,
+    output: str,
+    *,
+    version: str = "0.5",
+    chunks: Any = None,
+    shards: Any = None,
+    codec: str | None = None,
+    method: str | None = None,
+    levels: int | None = None,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Convert an image file (``.npy``, TIFF) or re-write an OME-Zarr image; returns what was written."""
+    source = sandbox.readable(input)
+    target = sandbox.writable(output)
+    if os.path.lexists(target) and not overwrite:
+        raise NgffError("the destination exists; pass overwrite=true to replace it", location=target)
+    options: dict[str, Any] = {"version": version, "overwrite": overwrite, "progress": progress}
+    for key, value in (("chunks", chunks), ("shards", shards), ("codec", codec), ("method", method)):
+        if value is not None:
+            options[key] = value
+    image = _open_ome_image(source)
+    if image is None:
+        from ..convert import convert as run_convert
+
+        written = run_convert(source, target, levels=levels, **options)
+    else:
+        from ..writer import write
+
+        if levels is not None:
+            from ..convert import level_factors
+
+            options["scale_factors"] = level_factors(image.shape, image.dims, image.scales[0], levels)
+        written = write(image, target, **options)
+    return {
+        "output": target,
+        "version": written.version,
+        "dims": list(written.dims),
+        "dtype": str(written.dtype),
+        "levels": [[int(n) for n in level.shape] for level in written.levels],
+        "chunks": [int(c[0]) for c in written.levels[0].chunks],
+    }
+
+
+def _open_ome_image(path: str) -> Image | None:
+    """The OME-Zarr image at ``path``, or None when it is some other file (left to the converters)."""
+    from ..errors import NotOmeZarrError, StoreError
+    from ..reader import read
+
+    if os.path.isfile(path) and not path.lower().endswith((".ozx", ".zip")):
+        return None
+    try:
+        node = read(path)
+    except (NotOmeZarrError, StoreError):
+        if os.path.isdir(path):
+            raise
+        return None
+    return _image_at(node, path)
+
+
+def set_orientation(sandbox: Sandbox, location: str, orientation: Any) -> dict[str, Any]:
+    """Write RFC-4 anatomical orientations into an image's axes; returns the new summary."""
+    try:
+        from ..orientation import set_orientation as write_orientation
+    except ImportError as exc:  # the orientation feature is not in this build
+        raise NgffError("setting orientations is not available in this version of ngff") from exc
+    from ..summary import summarize
+
+    path = sandbox.writable(location)
+    write_orientation(path, orientation)
+    return summarize(path, measure=False)
