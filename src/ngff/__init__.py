@@ -56,6 +56,7 @@ __all__ = [
     "read",
     "write",
     "write_labels",
+    "convert",
     "update_region",
     "write_plate",
     "write_well_image",
@@ -90,6 +91,7 @@ __all__ = [
 
 _LAZY = {
     "read": ("reader", "read"),
+    "convert": ("convert", "callable_module"),  # the package, callable as ngff.convert(input, output)
     "write": ("writer", "write"),
     "write_labels": ("writer", "write_labels"),
     "update_region": ("update", "update_region"),

@@ -1,7 +1,7 @@
 """Export dock widget: write selected layers to OME-Zarr with chosen storage settings.
 
 A magicgui :class:`~magicgui.widgets.Container` whose children are attributes
-(``layers``, ``destination``, ``version``, ``chunks``, ``shards``, ``codec``,
+(``layers``, ``source_file``, ``destination``, ``version``, ``chunks``, ``shards``, ``codec``,
 ``codec_level``, ``method``, ``levels``, ``overwrite``, ``export_button``,
 ``cancel_button``, ``status``), so tests and scripts drive it without clicking.
 
@@ -82,6 +82,9 @@ class ExportWidget(Container):
         self.destination = FileEdit(
             label="Destination", mode=FileDialogMode.OPTIONAL_FILE, filter="*.ome.zarr"
         )
+        # Converting a file from disk never loads it into the viewer (ngff.convert streams it).
+        self.source_file = FileEdit(label="Convert file", mode=FileDialogMode.EXISTING_FILE)
+        self.source_file.tooltip = "convert this file (TIFF, OME-TIFF, PNG, ...) straight from disk instead of layers; empty: export the layers"
         self.version = ComboBox(label="Version", choices=["0.5", "0.4"], value=options.version)
         self.chunks = LineEdit(label="Chunks", value=format_chunks(options.chunks))
         self.chunks.tooltip = "empty: automatic; 128: space axes; 32,256,256: the last axes (z,y,x)"
@@ -107,6 +110,7 @@ class ExportWidget(Container):
         self.extend(
             [
                 self.layers,
+                self.source_file,
                 self.destination,
                 self.version,
                 self.chunks,
@@ -198,8 +202,12 @@ class ExportWidget(Container):
             return None
         layers = list(self.layers.value)
         destination = str(self.destination.value or "").strip()
+        source = str(self.source_file.value or "").strip()
+        source = "" if source == "." else source
         problem = None
-        if not layers:
+        if source and not Path(source).expanduser().is_file():
+            problem = f"no such file to convert: {source}"
+        elif not layers and not source:
             problem = "select at least one image or labels layer"
         elif destination in ("", "."):
             problem = "choose a destination (e.g. out.ome.zarr)"
@@ -214,7 +222,7 @@ class ExportWidget(Container):
         path = Path(destination).expanduser()
         if not path.name.lower().endswith((".zarr", ".ozx")):
             path = path.with_name(path.name + ".ome.zarr")
-        layer_data = [layer.as_layer_data_tuple() for layer in layers]
+        layer_data = [] if source else [layer.as_layer_data_tuple() for layer in layers]
         self._cancel.clear()
         self._outcome = None
         self._stage = None
@@ -230,6 +238,7 @@ class ExportWidget(Container):
             layer_data,
             options,
             bool(self.overwrite.value),
+            source or None,
             _ignore_errors=True,  # _run reports its own errors; see _on_errored for bugs
         )
         # The outcome is reported on ``finished``, not ``returned``: quit() (cancel)
@@ -249,7 +258,12 @@ class ExportWidget(Container):
             self.status.value = "cancelling …"
 
     def _run(
-        self, path: Path, layer_data: list[Any], options: ExportOptions, overwrite: bool
+        self,
+        path: Path,
+        layer_data: list[Any],
+        options: ExportOptions,
+        overwrite: bool,
+        source: str | None = None,
     ) -> _Outcome:
         """Worker-thread body: the write, with errors turned into an outcome."""
         from ngff import NgffError
@@ -260,9 +274,20 @@ class ExportWidget(Container):
             self._relay.reported.emit(stage, done, total)
 
         try:
-            paths = write_layers(
-                path, layer_data, options=options, overwrite=overwrite, progress=report
-            )
+            if source:
+                from ngff import convert
+
+                convert(
+                    Path(source).expanduser(), path, version=options.version, chunks=options.chunks,
+                    shards=options.effective_shards, codec=options.codec_spec, method=options.method,
+                    levels=options.levels or None, overwrite=overwrite,
+                    progress=lambda done, total: report(Path(source).name, done, total),
+                )
+                paths = [str(path)]
+            else:
+                paths = write_layers(
+                    path, layer_data, options=options, overwrite=overwrite, progress=report
+                )
             outcome = _Outcome(paths=paths)
         except ExportCancelled:
             outcome = _Outcome(cancelled=True)

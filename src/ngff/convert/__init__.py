@@ -143,7 +143,9 @@ def convert(
         GIF, vendor formats through bioio), or a glob pattern of TIFF files holding one
         plane or time point each (``"planes/z*.tif"``).
     output
-        Destination store.
+        Destination store: a local path, or an fsspec URL (``s3://bucket/image.ome.zarr``;
+        staged locally, then uploaded metadata last - see :mod:`ngff.convert.remote`;
+        ``storage_options=`` are handed to fsspec).
     series
         Which image series of a multi-series file, or ``"all"``: every series, written
         as a bioformats2raw-layout collection (series ``i`` at ``output/i``).
@@ -181,6 +183,22 @@ def convert(
         For unreadable inputs, formats without an installed reader (the message names
         the extra to install) and invalid options; nothing is written then.
     """
+    from .remote import is_url
+
+    if is_url(os.fspath(output) if isinstance(output, os.PathLike) else output):
+        from .remote import write_remote
+
+        storage_options = write_options.pop("storage_options", None)
+        overwrite = bool(write_options.pop("overwrite", False))
+        return write_remote(
+            str(output),
+            lambda local: convert(
+                input, local, series=series, dims=dims, scale=scale, units=units, levels=levels,
+                reader=reader, reuse_levels=reuse_levels, **write_options,
+            ),
+            overwrite=overwrite,
+            storage_options=storage_options,
+        )
     if isinstance(series, str):
         if series.strip().lower() != "all":
             try:
@@ -312,3 +330,17 @@ def _copy_ome_xml(input: str | os.PathLike[str], target: Any) -> None:
     if xml:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(xml, encoding="utf-8")
+
+
+class _CallableModule(type(os)):  # type: ignore[misc]
+    """``ngff.convert`` is this package *and* the function: ``ngff.convert(input, output)``."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Image | Collection:
+        return convert(*args, **kwargs)
+
+
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__].__class__ = _CallableModule
+#: This package itself (``ngff.convert`` resolves to it, callable).
+callable_module = _sys.modules[__name__]
