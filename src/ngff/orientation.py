@@ -224,7 +224,7 @@ def resolve_orientation(axes: Sequence[Axis], orientation: Any) -> tuple[Axis, .
           x, y, z order naming the sides the axes point to (see the module docs);
         * a mapping ``{axis name: term, letter or None}`` (other axes keep theirs);
         * a sequence with one term (or None) per axis, or per space axis;
-        * None: the axes unchanged.
+        * None: the axes unchanged (still checked).
 
     Returns
     -------
@@ -238,6 +238,7 @@ def resolve_orientation(axes: Sequence[Axis], orientation: Any) -> tuple[Axis, .
     """
     axes = tuple(axes)
     if orientation is None:
+        check_axes(axes)
         return axes
     names = [a.name for a in axes]
     space = _space_positions(axes)

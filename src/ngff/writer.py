@@ -508,10 +508,9 @@ def write(
     spec = _spec_for(version)
     inp = _as_input(data)
     axes = _axes(inp, dims, units)
-    if orientation is not None:
-        from .orientation import resolve_orientation
+    from .orientation import resolve_orientation  # also checks an input image's RFC-4 orientation
 
-        axes = resolve_orientation(axes, orientation)
+    axes = resolve_orientation(axes, orientation)
     names = tuple(a.name for a in axes)
     scale_values = [float(v) for v in resolve_per_dim(scale, names, "scale", inp.scale or [1.0] * len(names))]
     shift_values = [float(v) for v in resolve_per_dim(translation, names, "translation", inp.translation or [0.0] * len(names))]
