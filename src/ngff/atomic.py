@@ -204,6 +204,7 @@ class Transaction:
         self.txid = uuid.uuid4().hex[:12]
         self.moves: list[tuple[str | None, str]] = []
         self.bytes_written = 0
+        self.committed = False
         self._staging_started = False
 
     def put(self, key: str, data: bytes) -> None:
@@ -232,12 +233,15 @@ class Transaction:
             return
         document = {"transaction": self.txid, "moves": [[s, k] for s, k in self.moves]}
         self.target.put_atomic(JOURNAL_NAME, json.dumps(document).encode())
+        self.committed = True  # from here on, an interruption is completed by recover()
         _apply(self.target, self.moves)
         self.target.delete(JOURNAL_NAME)
         self.target.delete(STAGING_NAME)
 
     def abort(self) -> None:
-        """Forget the staged values (the store is as before)."""
+        """Forget the staged values (the store is as before); no-op once committed."""
+        if self.committed:
+            return
         for temp, _ in self.moves:
             if temp is not None:
                 try:
