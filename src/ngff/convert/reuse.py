@@ -1,9 +1,11 @@
 """Reuse the pyramid a file already holds (pyramidal / sub-IFD OME-TIFF).
 
-When every stored level is an integer downsampling of level 0 in the writer's sense -
-level shape ``floor(shape0 / factor)`` with factors on the space axes only, growing from
-level to level - the levels are copied region by region instead of being computed
-again.  Otherwise :func:`stored_pyramid` returns None and the writer builds the pyramid.
+When every stored level is an integer downsampling of level 0 - level shape
+``floor(shape0 / factor)`` or ``ceil(shape0 / factor)`` with factors on the space axes
+only, growing from level to level - the levels are copied region by region instead of
+being computed again (a ceil-rounded level loses its partial edge pixel, so that every
+level has the writer's ``floor`` shape).  Otherwise :func:`stored_pyramid` returns None
+and the writer builds the pyramid.
 """
 
 from __future__ import annotations
@@ -84,8 +86,8 @@ def stored_pyramid(source: SourceImage) -> StoredPyramid | None:
                 row.append(1)
                 continue
             f = max(1, round(n0 / n)) if n else 0
-            if f == 0 or n0 // f != n:
-                return None
+            if f == 0 or n not in (n0 // f, -(-n0 // f)):
+                return None  # a ceil-rounded level is copied without its extra edge pixel
             row.append(f)
         if any(f < p or f % p for f, p in zip(row, previous)) or row == previous:
             return None
