@@ -28,6 +28,8 @@ __all__ = ["Rendered", "render_plane", "plane_axes", "level_index"]
 _DEFAULT_COLOURS = ("FF0000", "00FF00", "0000FF", "FF00FF", "00FFFF", "FFFF00")
 #: Largest thumbnail side a caller may ask for.
 MAX_SIZE_LIMIT = 2048
+#: Largest plane read to make a thumbnail (subsampling a bigger one would read it all).
+MAX_PLANE_PIXELS = 2**26
 
 
 @dataclass
@@ -141,6 +143,13 @@ def render_plane(
     rows, cols = plane_axes(image)
     chosen = _auto_level(image, rows, cols, max_size) if level is None else level_index(image, level)
     array = image.levels[chosen]
+    if array.shape[rows] * array.shape[cols] > MAX_PLANE_PIXELS:
+        raise NgffError(
+            f"the plane of level {chosen} is {array.shape[rows]} x {array.shape[cols]} pixels, too large "
+            f"to render (at most {MAX_PLANE_PIXELS:,} are read); "
+            + ("choose a coarser level" if chosen < len(image.levels) - 1 else "the image has no coarser level"),
+            location=image.location,
+        )
     step = max(1, -(-array.shape[rows] // max_size), -(-array.shape[cols] // max_size))
     channel_axis = next(
         (i for i, a in enumerate(image.axes) if a.type == "channel" and i not in (rows, cols)), None

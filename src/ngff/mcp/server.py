@@ -375,15 +375,21 @@ def build_server(sandbox: Sandbox) -> MCPServer:
     async def set_orientation(
         location: Annotated[str, Field(description="Path of the image store whose axes to annotate.")],
         orientation: Annotated[
-            str | dict[str, str],
-            Field(description="RFC-4 anatomical orientation: a code such as 'RAS' (letters for x, y, z) or {axis: direction}, e.g. {'x': 'left-to-right', 'y': 'posterior-to-anterior', 'z': 'inferior-to-superior'}."),
+            str | dict[str, str | None],
+            Field(description="RFC-4 anatomical orientation: a letter code such as 'RAS' or 'LPS' (letters in x, y, z order, each naming the side that axis points to), or {axis: term}, e.g. {'x': 'left-to-right', 'y': 'posterior-to-anterior', 'z': 'inferior-to-superior'}; null removes an axis' orientation."),
         ],
+        path: Annotated[str, Field(description="Group path of the image inside the store ('' for the root).")] = "",
+        labels: Annotated[bool, Field(description="Also set it on the image's label images.")] = True,
     ) -> dict[str, Any]:
-        """Set the RFC-4 anatomical orientation of an image's space axes (rewrites its metadata).
+        """Set the RFC-4 anatomical orientation of an image's space axes.
 
-        Needs a server started with --allow-write. Returns the image's new `info` summary.
+        Rewrites only the axes' orientation in the image's metadata (atomically; pixels
+        untouched). Needs a server started with --allow-write. Returns the image's new
+        `info` summary (see its axes and orientation_code).
         """
-        return await _run(call(tools.set_orientation, sandbox, location, orientation))
+        return await _run(
+            call(tools.set_orientation, sandbox, location, orientation, path=path, labels=labels)
+        )
 
     if orientation_available():
         server.add_tool(

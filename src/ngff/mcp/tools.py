@@ -285,7 +285,9 @@ def _open_ome_image(path: str) -> Image | None:
     return _image_at(node, path)
 
 
-def set_orientation(sandbox: Sandbox, location: str, orientation: Any) -> dict[str, Any]:
+def set_orientation(
+    sandbox: Sandbox, location: str, orientation: Any, *, path: str = "", labels: bool = True
+) -> dict[str, Any]:
     """Write RFC-4 anatomical orientations into an image's axes; returns the new summary."""
     try:
         from ..orientation import set_orientation as write_orientation
@@ -293,6 +295,6 @@ def set_orientation(sandbox: Sandbox, location: str, orientation: Any) -> dict[s
         raise NgffError("setting orientations is not available in this version of ngff") from exc
     from ..summary import summarize
 
-    path = sandbox.writable(location)
-    write_orientation(path, orientation)
-    return summarize(path, measure=False)
+    store = sandbox.writable(location)
+    image = write_orientation(store, orientation, path=path, labels=labels)
+    return summarize(image, measure=False)
