@@ -296,7 +296,17 @@ def _plate(plate: Plate) -> dict[str, Any]:
         ref = meta.wells[0]
         try:
             well = plate.load_well(ref.path)
-            first = {"path": ref.path, "fields": len(well.metadata.images)}
+            first = {"path": ref.path, "fields": len(well.metadata.images), "image": None}
+            if well.metadata.images:
+                image = well.fields[0]  # metadata only: the image shape of the plate's fields
+                first["image"] = {
+                    "path": well.field_paths[0],
+                    "dims": list(image.dims),
+                    "shape": [int(n) for n in image.shape],
+                    "dtype": str(image.dtype),
+                    "levels": len(image.levels),
+                    "channels": [c.label for c in image.channels],
+                }
         except NgffError as exc:
             first = {"path": ref.path, "error": str(exc)}
     return {
