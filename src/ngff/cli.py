@@ -276,18 +276,26 @@ def _plate_view(plate: Mapping[str, Any]) -> RenderableType:
         lines.append(f", {fields} field(s) per well (from well {first.get('path')})")
     if plate.get("field_count") is not None:
         lines.append(f", field_count {plate['field_count']}")
+    if first.get("image"):
+        image = first["image"]
+        shape = " × ".join(f"{d} {n}" for d, n in zip(image["dims"], image["shape"]))
+        lines.append(f"\nfield image: {shape}, {image['dtype']}, {image['levels']} level(s)")
+        if any(image.get("channels") or []):
+            lines.append(", channels " + ", ".join(str(c) for c in image["channels"]))
     if first.get("error"):
         lines.append(f"\nfirst well {first.get('path')}: {first['error']}", style="red")
     parts: list[RenderableType] = [lines]
     if columns and len(columns) <= 48:  # a 1536-well plate still fits a wide terminal
         parts.append(_plate_grid(rows, columns, plate["well_paths"]))
     if plate.get("acquisitions"):
-        table = _table("Acquisitions", "id", "name", "max fields", "description")
+        table = _table("Acquisitions", "id", "name", "max fields", "start", "end", "description")
         for acq in plate["acquisitions"]:
             table.add_row(
                 str(acq["id"]),
                 _cell(acq.get("name")),
                 _cell(acq.get("maximum_field_count")),
+                _cell(acq.get("start_time")),
+                _cell(acq.get("end_time")),
                 _cell(acq.get("description")),
             )
         parts.append(table)
@@ -867,3 +875,4 @@ def main() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+app.add_typer(__import__("ngff._cli_plate", fromlist=["plate_app"]).plate_app, name="plate")
