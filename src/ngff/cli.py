@@ -866,6 +866,7 @@ def open_in_napari(path: Path) -> None:  # pragma: no cover - needs a display
 
 # `ngff mcp`: the command module imports only typer; the MCP SDK loads when the server starts.
 app.command("mcp")(__import__("ngff.mcp.command", fromlist=["mcp_command"]).mcp_command)
+app.add_typer(__import__("ngff._cli_plate", fromlist=["plate_app"]).plate_app, name="plate")
 
 
 def main() -> None:
@@ -875,4 +876,3 @@ def main() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-app.add_typer(__import__("ngff._cli_plate", fromlist=["plate_app"]).plate_app, name="plate")
