@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import threading
 import time
 from collections import OrderedDict
@@ -46,9 +47,11 @@ __all__ = [
     "HttpStore",
     "FsspecSource",
     "is_http",
+    "open_http_store",
 ]
 
 _TRANSIENT = {408, 425, 429, 500, 502, 503, 504}
+_METADATA_NAMES = frozenset({"zarr.json", ".zattrs", ".zgroup", ".zarray", ".zmetadata"})
 _MISSING = {404, 410}
 
 
@@ -159,6 +162,9 @@ class HttpClient:
                 raise StoreError(f"HTTP {code} {exc.reason}", location=url) from None
             except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
                 reason = getattr(exc, "reason", exc)
+                if isinstance(reason, (ConnectionRefusedError, socket.gaierror)):
+                    # nothing listens there / no such host: retrying will not help
+                    raise StoreError(f"cannot connect: {reason}", location=url) from None
                 last_problem = "timed out" if isinstance(reason, TimeoutError) or "timed out" in str(reason) else str(reason)
                 continue
             except Exception as exc:  # http.client protocol errors (IncompleteRead, BadStatusLine...)
@@ -455,6 +461,7 @@ class _HttpStoreMixin:
         config = self.client.config
         self.cache = BlockCache(config.block_size, config.cache_bytes)
         self._readers: dict[str, RangeReader] = {}
+        self._documents: dict[str, bytes | None] = {}  # metadata answers (and 404s), fetched once
         self._lock = threading.Lock()
 
     def _reader(self, key: str) -> RangeReader:
@@ -468,8 +475,14 @@ class _HttpStoreMixin:
         from zarr.abc.store import OffsetByteRequest, RangeByteRequest, SuffixByteRequest
 
         if byte_range is None:
+            metadata = key.rsplit("/", 1)[-1] in _METADATA_NAMES
+            if metadata and key in self._documents:
+                return self._documents[key]
             answer = self.client.get(f"{self.url}/{key}", missing_ok=True)
-            return None if answer is None else answer[0]
+            body = None if answer is None else answer[0]
+            if metadata:
+                self._documents[key] = body
+            return body
         reader = self._reader(key)
         if isinstance(byte_range, SuffixByteRequest):
             return reader.suffix(byte_range.suffix, missing_ok=True)
@@ -548,3 +561,27 @@ def HttpStore(url: str, client: HttpClient | None = None) -> Any:  # noqa: N802 
 
         _http_store_class = _HttpStore
     return _http_store_class(url, client)
+
+
+def open_http_store(url: str) -> Any:
+    """An ngff :class:`~ngff.store.Store` over a directory store published at ``url``.
+
+    Raises
+    ------
+    StoreError
+        When the server has none of ``zarr.json``, ``.zattrs`` and ``.zgroup`` there
+        (HTTP 404), or cannot be reached.
+    """
+    from zarr.core.buffer import default_buffer_prototype
+    from zarr.core.sync import sync
+
+    from .store import Store
+
+    zarr_store = HttpStore(url)
+    prototype = default_buffer_prototype()
+    for name in ("zarr.json", ".zattrs", ".zgroup"):
+        if sync(zarr_store.get(name, prototype)) is not None:
+            return Store(url.rstrip("/"), zarr_store)
+    raise StoreError(
+        "not found (HTTP 404): no zarr.json, .zattrs or .zgroup at this URL", location=url.rstrip("/")
+    )

@@ -354,7 +354,7 @@ def _open_url(url: str) -> Store:
     if ozx.is_archive_path(url):
         return ozx.open_store(url)
     if remote.is_http(url):  # our HTTP store: range requests, retries, clear errors
-        return Store(url.rstrip("/"), remote.HttpStore(url))
+        return remote.open_http_store(url)
 
     try:
         store = zarr.storage.FsspecStore.from_url(url.rstrip("/"), read_only=True)

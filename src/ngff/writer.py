@@ -446,7 +446,8 @@ def write(
         numpy, dask or zarr array, or an :class:`~ngff.Image` (its level 0 is streamed
         and its metadata kept unless overridden).
     location
-        Destination directory (e.g. ``"image.ome.zarr"``).
+        Destination directory (e.g. ``"image.ome.zarr"``), or an RFC-9 ``.ozx`` archive
+        (0.5 only, sharded by default; see :func:`ngff.ozx.write_ozx`).
     dims
         Axis names, default from the number of dimensions (``yx``, ``zyx``, ``czyx``,
         ``tczyx``).  Types follow from the names (t: time, c: channel, x/y/z: space).
@@ -503,6 +504,11 @@ def write(
     NgffError
         For invalid options or data; the destination is left untouched.
     """
+    if os.fspath(location).lower().endswith(".ozx"):  # RFC-9 archive: written as a store, then packed
+        options = {k: v for k, v in locals().items() if k not in ("data", "location")}
+        from .ozx import write_ozx
+
+        return write_ozx(data, location, **options)
     from .reader import read
 
     spec = _spec_for(version)
