@@ -1,12 +1,15 @@
 """The MCP server (``ngff mcp``) driven by the official SDK's client over stdio and HTTP.
 
-Every test starts the real server as a subprocess (``python -m ngff.cli mcp ...``) and
-talks to it with ``mcp.Client``; the data are tiny stores written in a temporary root.
+The real server runs as a subprocess (``python -m ngff.cli mcp ...``) and the tests talk
+to it with ``mcp.Client``: one read-only server and one started with ``--allow-write``
+serve the whole module (each from an event loop in a thread, through an anyio blocking
+portal), plus one over streamable HTTP.  The data are tiny stores in a temporary root.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import os
@@ -15,7 +18,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,7 @@ mcp = pytest.importorskip("mcp")
 PIL_Image = pytest.importorskip("PIL.Image")
 
 import anyio  # noqa: E402  (installed with mcp)
+import anyio.from_thread  # noqa: E402
 from mcp import Client, StdioServerParameters  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
@@ -135,12 +140,40 @@ def _params(root: Path, *flags: str) -> StdioServerParameters:
     )
 
 
-def _session(root: Path, scenario: Callable[[Client], Awaitable[None]], *flags: str) -> None:
-    async def main() -> None:
-        async with Client(_params(root, *flags), read_timeout_seconds=60) as client:
-            await scenario(client)
+class Session:
+    """A connected client, called from synchronous tests."""
 
-    anyio.run(main)
+    def __init__(self, portal: Any, client: Client):
+        self.portal = portal
+        self.client = client
+
+    def tools(self) -> dict[str, Any]:
+        return {tool.name: tool for tool in self.portal.call(self.client.list_tools).tools}
+
+    def call(self, tool: str, arguments: dict[str, Any], **options: Any) -> Any:
+        return self.portal.call(functools.partial(self.client.call_tool, tool, arguments, **options))
+
+
+@contextmanager
+def _serve(root: Path, *flags: str) -> Iterator[Session]:
+    with anyio.from_thread.start_blocking_portal() as portal:
+        client = Client(_params(root, *flags), read_timeout_seconds=60)
+        with portal.wrap_async_context_manager(client) as connected:
+            yield Session(portal, connected)
+
+
+@pytest.fixture(scope="module")
+def server(root: Path) -> Iterator[Session]:
+    """A read-only server (no flags)."""
+    with _serve(root) as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def writer(root: Path) -> Iterator[Session]:
+    """A server started with --allow-write."""
+    with _serve(root, "--allow-write") as session:
+        yield session
 
 
 def _png(result: Any) -> np.ndarray:
@@ -160,192 +193,162 @@ def _error_text(result: Any) -> str:
 # --------------------------------------------------------------------------- tests
 
 
-def test_tools_are_listed_with_descriptions_and_schemas(root: Path) -> None:
-    async def scenario(client: Client) -> None:
-        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-        assert set(tools) == READ_TOOLS | WRITE_TOOLS
-        for tool in tools.values():
-            assert len(tool.description or "") > 40, tool.name
-            assert tool.input_schema["type"] == "object"
-            assert tool.input_schema["properties"], tool.name
-        for name in ("validate", "convert", "read_region", "plate_summary"):
-            assert tools[name].output_schema["properties"], name
-        assert tools["info"].annotations.read_only_hint is True
-        assert tools["convert"].annotations.read_only_hint is False
-        assert tools["thumbnail"].input_schema["properties"]["max_size"]["maximum"] == 2048
-
-    _session(root, scenario, "--allow-write")
+def test_tools_are_listed_with_descriptions_and_schemas(server: Session, writer: Session) -> None:
+    tools = writer.tools()
+    assert set(tools) == READ_TOOLS | WRITE_TOOLS
+    assert set(server.tools()) == READ_TOOLS | WRITE_TOOLS  # listed, refused when called
+    for tool in tools.values():
+        assert len(tool.description or "") > 40, tool.name
+        assert tool.input_schema["type"] == "object"
+        assert tool.input_schema["properties"], tool.name
+    for name in ("validate", "convert", "read_region", "plate_summary"):
+        assert tools[name].output_schema["properties"], name
+    assert tools["info"].annotations.read_only_hint is True
+    assert tools["convert"].annotations.read_only_hint is False
+    assert tools["thumbnail"].input_schema["properties"]["max_size"]["maximum"] == 2048
 
 
-def test_info_and_validate_equal_the_cli_json(root: Path) -> None:
+def test_info_and_validate_equal_the_cli_json(server: Session, root: Path) -> None:
     runner = CliRunner()
-    locations = [root / "colour.ome.zarr", root / "grey.ome.zarr", root / "plate.zarr"]
-    cli_info = {}
-    cli_report = {}
-    for location in locations:
+    for location in (root / "colour.ome.zarr", root / "grey.ome.zarr", root / "plate.zarr"):
         out = runner.invoke(app, ["info", str(location), "--json"])
         assert out.exit_code == 0, out.output
-        cli_info[location] = json.loads(out.stdout)
-        out = runner.invoke(app, ["validate", str(location), "--json"])
-        cli_report[location] = json.loads(out.stdout)
-
-    async def scenario(client: Client) -> None:
-        for location in locations:
-            result = await client.call_tool("info", {"location": str(location)})
-            assert not result.is_error, result.content
-            assert result.structured_content == cli_info[location]
-            # The text block holds the same JSON, for clients that ignore structured content.
-            assert json.loads(result.content[0].text) == cli_info[location]
-            report = await client.call_tool("validate", {"location": str(location)})
-            assert report.structured_content == cli_report[location]
-        # Relative paths start at the root, whatever the server's working directory.
-        relative = await client.call_tool("info", {"location": "colour.ome.zarr"})
-        assert relative.structured_content == cli_info[root / "colour.ome.zarr"]
-        assert relative.structured_content["channels"][1]["label"] == "green"
-
-    _session(root, scenario)
+        expected = json.loads(out.stdout)
+        result = server.call("info", {"location": str(location)})
+        assert not result.is_error, result.content
+        assert result.structured_content == expected
+        # The text block holds the same JSON, for clients that ignore structured content.
+        assert json.loads(result.content[0].text) == expected
+        report = server.call("validate", {"location": str(location)})
+        assert report.structured_content == json.loads(runner.invoke(app, ["validate", str(location), "--json"]).stdout)
+    # Relative paths start at the root, whatever the server's working directory.
+    relative = server.call("info", {"location": "colour.ome.zarr"}).structured_content
+    assert relative == json.loads(runner.invoke(app, ["info", str(root / "colour.ome.zarr"), "--json"]).stdout)
+    assert relative["channels"][1]["label"] == "green"
 
 
-def test_validate_reports_broken_rules(root: Path, tmp_path: Path) -> None:
+def test_validate_reports_broken_rules(server: Session, root: Path) -> None:
     broken = root / "broken.ome.zarr"
     shutil.copytree(root / "grey.ome.zarr", broken)
-    attrs = json.loads((broken / ".zattrs").read_text())
-    # A dataset path naming no array breaks a MUST rule.
-    attrs["multiscales"][0]["datasets"][1]["path"] = "missing"
-    (broken / ".zattrs").write_text(json.dumps(attrs))
-    (broken / ".zmetadata").unlink(missing_ok=True)  # consolidated metadata would hide the edit
-    expected = json.loads(CliRunner().invoke(app, ["validate", str(broken), "--json"]).stdout)
-    assert expected["ok"] is False
-
-    async def scenario(client: Client) -> None:
-        result = await client.call_tool("validate", {"location": "broken.ome.zarr", "strict": False})
+    try:
+        attrs = json.loads((broken / ".zattrs").read_text())
+        # A dataset path naming no array breaks a MUST rule.
+        attrs["multiscales"][0]["datasets"][1]["path"] = "missing"
+        (broken / ".zattrs").write_text(json.dumps(attrs))
+        (broken / ".zmetadata").unlink(missing_ok=True)  # consolidated metadata would hide the edit
+        expected = json.loads(CliRunner().invoke(app, ["validate", str(broken), "--json"]).stdout)
+        result = server.call("validate", {"location": "broken.ome.zarr", "strict": False})
         assert not result.is_error
         assert result.structured_content == expected
+        assert result.structured_content["ok"] is False
         assert any(
             p["severity"] == "error" and p["rule"] == "dataset.missing" for p in result.structured_content["problems"]
         )
-
-    try:
-        _session(root, scenario)
     finally:
         shutil.rmtree(broken)
 
 
-def test_thumbnail_png_is_the_requested_plane(root: Path) -> None:
+def test_thumbnail_png_is_the_requested_plane(server: Session, root: Path) -> None:
     data = COLOUR
+    # A lone white channel with window 0-255: grey pixels equal to the stored plane.
+    grey = _png(server.call("thumbnail", {"location": "grey.ome.zarr", "z": 1}))
+    assert grey.shape == (40, 56)
+    np.testing.assert_array_equal(grey, data[0, 1])
+    middle = _png(server.call("thumbnail", {"location": "grey.ome.zarr"}))
+    np.testing.assert_array_equal(middle, data[0, 2])  # default: the middle of 4 planes
 
-    async def scenario(client: Client) -> None:
-        # A lone white channel with window 0-255: grey pixels equal to the stored plane.
-        grey = _png(await client.call_tool("thumbnail", {"location": "grey.ome.zarr", "z": 1}))
-        assert grey.shape == (40, 56)
-        np.testing.assert_array_equal(grey, data[0, 1])
-        middle = _png(await client.call_tool("thumbnail", {"location": "grey.ome.zarr"}))
-        np.testing.assert_array_equal(middle, data[0, 2])  # default: the middle of 4 planes
+    # Two channels, red and green, added up: R and G carry the channels, B stays black.
+    result = server.call("thumbnail", {"location": "colour.ome.zarr", "z": 3})
+    rgb = _png(result)
+    assert rgb.shape == (40, 56, 3)
+    np.testing.assert_array_equal(rgb[..., 0], data[0, 3])
+    np.testing.assert_array_equal(rgb[..., 1], data[1, 3])
+    assert not rgb[..., 2].any()
+    details = json.loads(result.content[1].text)
+    assert details == result.structured_content
+    assert details["level"] == 0 and details["indices"] == {"z": 3}
+    assert [c["contrast_source"] for c in details["channels"]] == ["omero", "omero"]
 
-        # Two channels, red and green, added up: R and G carry the channels, B stays black.
-        result = await client.call_tool("thumbnail", {"location": "colour.ome.zarr", "z": 3})
-        rgb = _png(result)
-        assert rgb.shape == (40, 56, 3)
-        np.testing.assert_array_equal(rgb[..., 0], data[0, 3])
-        np.testing.assert_array_equal(rgb[..., 1], data[1, 3])
-        assert not rgb[..., 2].any()
+    only_green = _png(server.call("thumbnail", {"location": "colour.ome.zarr", "z": 0, "channels": [1]}))
+    np.testing.assert_array_equal(only_green[..., 1], data[1, 0])
+    assert not only_green[..., 0].any()
+
+    # Size cap: the finest level fitting 20 pixels (level 2 is 10 x 14), never larger.
+    small = server.call("thumbnail", {"location": "grey.ome.zarr", "max_size": 20, "z": 0})
+    picture = _png(small)
+    assert max(picture.shape) <= 20
+    level = json.loads(small.content[1].text)["level"]
+    assert level > 0
+    expected = ngff.read(root / "grey.ome.zarr").levels[level][0].compute()
+    np.testing.assert_array_equal(picture, expected)
+
+
+def test_read_region_statistics_and_values(server: Session, root: Path) -> None:
+    data = COLOUR
+    args = {"location": "colour.ome.zarr", "slices": {"c": 1, "z": "2", "y": "4:8", "x": [10, 15]}}
+    result = server.call("read_region", args)
+    assert not result.is_error, result.content
+    stats = result.structured_content
+    region = data[1, 2, 4:8, 10:15]
+    assert stats["shape"] == [4, 5] and stats["dims"] == ["y", "x"] and stats["dtype"] == "uint8"
+    assert stats["values"] == region.tolist()
+    assert stats["min"] == region.min() and stats["max"] == region.max()
+    assert stats["mean"] == pytest.approx(region.mean())
+    assert stats["std"] == pytest.approx(region.std())
+    assert sum(stats["histogram"]["counts"]) == region.size
+
+    whole = server.call("read_region", {"location": "colour.ome.zarr"}).structured_content
+    assert whole["values"] is None  # too many to send
+    assert whole["shape"] == list(data.shape) and whole["mean"] == pytest.approx(data.mean())
+
+    coarse = server.call("read_region", {"location": "colour.ome.zarr", "level": -1}).structured_content
+    assert coarse["level"] == len(ngff.read(root / "colour.ome.zarr").levels) - 1
+
+    bad = server.call("read_region", {"location": "colour.ome.zarr", "slices": {"q": 1}})
+    assert "unknown axes" in _error_text(bad)
+    bad = server.call("read_region", {"location": "colour.ome.zarr", "level": 9})
+    assert "level 9 does not exist" in _error_text(bad)
+
+
+def test_plate_summary_and_well_thumbnail(server: Session) -> None:
+    summary = server.call("plate_summary", {"location": "plate.zarr"}).structured_content
+    assert summary["name"] == "tiny" and summary["version"] == "0.5"
+    assert summary["rows"] == ["A", "B"] and summary["columns"] == ["1", "2", "3"]
+    assert [(w["row"], w["column"], w["path"]) for w in summary["wells"]] == [("A", "1", "A/1"), ("B", "3", "B/3")]
+    assert summary["grid"] == ["#..", "..#"]
+    assert summary["first_well"]["fields"] == 2 and summary["field_count"] == 2
+    assert [a["name"] for a in summary["acquisitions"]] == ["run"]
+
+    for (well, f), pixels in FIELDS.items():
+        row, column = well.split("/")
+        result = server.call("well_thumbnail", {"location": "plate.zarr", "row": row, "column": column, "field": f})
+        np.testing.assert_array_equal(_png(result), pixels)
         details = json.loads(result.content[1].text)
-        assert details["level"] == 0 and details["indices"] == {"z": 3}
-        assert [c["contrast_source"] for c in details["channels"]] == ["omero", "omero"]
+        assert details["well"] == well and details["field"] == f and details["level"] == 0
+    by_index = server.call("well_thumbnail", {"location": "plate.zarr", "row": 1, "column": 2, "field": -1})
+    np.testing.assert_array_equal(_png(by_index), FIELDS[("B/3", 1)])
+    # A field is also an image location of its own.
+    direct = server.call("thumbnail", {"location": "plate.zarr/B/3/0"})
+    np.testing.assert_array_equal(_png(direct), FIELDS[("B/3", 0)])
 
-        only_green = _png(
-            await client.call_tool("thumbnail", {"location": "colour.ome.zarr", "z": 0, "channels": [1]})
-        )
-        np.testing.assert_array_equal(only_green[..., 1], data[1, 0])
-        assert not only_green[..., 0].any()
-
-        # Size cap: the finest level fitting 20 pixels (level 2 is 10 x 14), never larger.
-        small = await client.call_tool("thumbnail", {"location": "grey.ome.zarr", "max_size": 20, "z": 0})
-        picture = _png(small)
-        assert max(picture.shape) <= 20
-        level = json.loads(small.content[1].text)["level"]
-        expected = ngff.read(root / "grey.ome.zarr").levels[level][0].compute()
-        np.testing.assert_array_equal(picture, expected)
-
-    _session(root, scenario)
+    missing = server.call("well_thumbnail", {"location": "plate.zarr", "row": "A", "column": "2"})
+    assert "no well 'A/2'" in _error_text(missing)
+    no_field = server.call("well_thumbnail", {"location": "plate.zarr", "row": "A", "column": "1", "field": 2})
+    assert "field 2 does not exist" in _error_text(no_field)
+    not_plate = server.call("plate_summary", {"location": "grey.ome.zarr"})
+    assert "expected a plate" in _error_text(not_plate)
+    plate_picture = server.call("thumbnail", {"location": "plate.zarr"})
+    assert "well_thumbnail" in _error_text(plate_picture)
 
 
-def test_read_region_statistics_and_values(root: Path) -> None:
-    data = COLOUR
-
-    async def scenario(client: Client) -> None:
-        args = {"location": "colour.ome.zarr", "slices": {"c": 1, "z": "2", "y": "4:8", "x": [10, 15]}}
-        result = await client.call_tool("read_region", args)
-        assert not result.is_error, result.content
-        stats = result.structured_content
-        region = data[1, 2, 4:8, 10:15]
-        assert stats["shape"] == [4, 5] and stats["dims"] == ["y", "x"] and stats["dtype"] == "uint8"
-        assert stats["values"] == region.tolist()
-        assert stats["min"] == region.min() and stats["max"] == region.max()
-        assert stats["mean"] == pytest.approx(region.mean())
-        assert stats["std"] == pytest.approx(region.std())
-        assert sum(stats["histogram"]["counts"]) == region.size
-
-        whole = (await client.call_tool("read_region", {"location": "colour.ome.zarr"})).structured_content
-        assert whole["values"] is None  # too many to send
-        assert whole["shape"] == list(data.shape) and whole["mean"] == pytest.approx(data.mean())
-
-        bad = await client.call_tool("read_region", {"location": "colour.ome.zarr", "slices": {"q": 1}})
-        assert "unknown axes" in _error_text(bad)
-        bad = await client.call_tool("read_region", {"location": "colour.ome.zarr", "level": 9})
-        assert "level 9 does not exist" in _error_text(bad)
-
-    _session(root, scenario)
-
-
-def test_plate_summary_and_well_thumbnail(root: Path) -> None:
-    async def scenario(client: Client) -> None:
-        summary = (await client.call_tool("plate_summary", {"location": "plate.zarr"})).structured_content
-        assert summary["name"] == "tiny" and summary["version"] == "0.5"
-        assert summary["rows"] == ["A", "B"] and summary["columns"] == ["1", "2", "3"]
-        assert [(w["row"], w["column"], w["path"]) for w in summary["wells"]] == [("A", "1", "A/1"), ("B", "3", "B/3")]
-        assert summary["grid"] == ["#..", "..#"]
-        assert summary["first_well"]["fields"] == 2 and summary["field_count"] == 2
-        assert [a["name"] for a in summary["acquisitions"]] == ["run"]
-
-        for (well, f), pixels in FIELDS.items():
-            row, column = well.split("/")
-            result = await client.call_tool(
-                "well_thumbnail", {"location": "plate.zarr", "row": row, "column": column, "field": f}
-            )
-            np.testing.assert_array_equal(_png(result), pixels)
-            details = json.loads(result.content[1].text)
-            assert details["well"] == well and details["field"] == f and details["level"] == 0
-        by_index = await client.call_tool(
-            "well_thumbnail", {"location": "plate.zarr", "row": 1, "column": 2, "field": -1}
-        )
-        np.testing.assert_array_equal(_png(by_index), FIELDS[("B/3", 1)])
-        # A field is also an image location of its own.
-        direct = await client.call_tool("thumbnail", {"location": "plate.zarr/B/3/0"})
-        np.testing.assert_array_equal(_png(direct), FIELDS[("B/3", 0)])
-
-        missing = await client.call_tool("well_thumbnail", {"location": "plate.zarr", "row": "A", "column": "2"})
-        assert "no well 'A/2'" in _error_text(missing)
-        no_field = await client.call_tool(
-            "well_thumbnail", {"location": "plate.zarr", "row": "A", "column": "1", "field": 2}
-        )
-        assert "field 2 does not exist" in _error_text(no_field)
-        not_plate = await client.call_tool("plate_summary", {"location": "grey.ome.zarr"})
-        assert "expected a plate" in _error_text(not_plate)
-        plate_picture = await client.call_tool("thumbnail", {"location": "plate.zarr"})
-        assert "well_thumbnail" in _error_text(plate_picture)
-
-    _session(root, scenario)
-
-
-def test_convert_writes_with_progress_notifications(root: Path) -> None:
+def test_convert_writes_with_progress_notifications(writer: Session, root: Path) -> None:
     updates: list[tuple[float, float | None]] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         updates.append((progress, total))
 
-    async def scenario(client: Client) -> None:
-        result = await client.call_tool(
+    try:
+        result = writer.call(
             "convert",
             {"input": "stack.npy", "output": "converted.ome.zarr", "version": "0.5", "chunks": 16, "levels": 2},
             progress_callback=on_progress,
@@ -353,21 +356,19 @@ def test_convert_writes_with_progress_notifications(root: Path) -> None:
         assert not result.is_error, result.content
         out = result.structured_content
         assert out["output"] == str(root / "converted.ome.zarr")
-        assert out["version"] == "0.5" and len(out["levels"]) == 2
-        again = await client.call_tool("convert", {"input": "stack.npy", "output": "converted.ome.zarr"})
-        assert "destination exists" in _error_text(again)
-        rewrite = await client.call_tool(
-            "convert", {"input": "grey.ome.zarr", "output": "grey05.ome.zarr", "version": "0.5", "method": "nearest"}
-        )
-        assert not rewrite.is_error, rewrite.content
-
-    try:
-        _session(root, scenario, "--allow-write")
+        assert out["version"] == "0.5" and len(out["levels"]) == 2 and out["chunks"] == [4, 16, 16]  # z has only 4 planes
         written = ngff.read(root / "converted.ome.zarr")
         np.testing.assert_array_equal(written.levels[0].compute(), COLOUR[1])
         assert updates, "no progress notification arrived"
         assert updates[-1][0] == updates[-1][1]  # the last one says: all regions written
         assert all(b[0] >= a[0] for a, b in zip(updates, updates[1:]))
+
+        again = writer.call("convert", {"input": "stack.npy", "output": "converted.ome.zarr"})
+        assert "destination exists" in _error_text(again)
+        rewrite = writer.call(
+            "convert", {"input": "grey.ome.zarr", "output": "grey05.ome.zarr", "version": "0.5", "method": "nearest"}
+        )
+        assert not rewrite.is_error, rewrite.content
         rewritten = ngff.read(root / "grey05.ome.zarr")
         assert rewritten.version == "0.5"
         np.testing.assert_array_equal(rewritten.levels[0].compute(), COLOUR[0])
@@ -377,68 +378,60 @@ def test_convert_writes_with_progress_notifications(root: Path) -> None:
 
 
 @pytest.mark.skipif(not orientation_available(), reason="ngff.orientation.set_orientation not in this build")
-def test_set_orientation(root: Path) -> None:
+def test_set_orientation(writer: Session, server: Session, root: Path) -> None:
     target = root / "oriented.ome.zarr"
     shutil.copytree(root / "colour.ome.zarr", target)
-
-    async def scenario(client: Client) -> None:
-        result = await client.call_tool("set_orientation", {"location": "oriented.ome.zarr", "orientation": "LPS"})
+    try:
+        refused = server.call("set_orientation", {"location": "oriented.ome.zarr", "orientation": "LPS"})
+        assert "--allow-write" in _error_text(refused)
+        result = writer.call("set_orientation", {"location": "oriented.ome.zarr", "orientation": "LPS"})
         assert not result.is_error, result.content
         assert result.structured_content["orientation_code"] == "LPS"
-        bad = await client.call_tool("set_orientation", {"location": "oriented.ome.zarr", "orientation": "XYZ"})
-        assert bad.is_error
-
-    try:
-        _session(root, scenario, "--allow-write")
         axes = {a.name: a.orientation for a in ngff.read(target).axes}
         assert axes["x"] == "right-to-left" and axes["z"] == "inferior-to-superior"
+        bad = writer.call("set_orientation", {"location": "oriented.ome.zarr", "orientation": "XYZ"})
+        assert bad.is_error
+        assert {a.name: a.orientation for a in ngff.read(target).axes} == axes  # left as it was
     finally:
         shutil.rmtree(target)
 
 
-def test_refusals_are_tool_errors_and_the_server_keeps_running(root: Path) -> None:
+def test_refusals_are_tool_errors_and_the_server_keeps_running(server: Session, root: Path) -> None:
     outside = root.parent / "outside" / "secret.ome.zarr"
-
-    async def scenario(client: Client) -> None:
-        refusals = {
-            "outside": ("info", {"location": str(outside)}, "outside the folders"),
-            "dotdot": ("thumbnail", {"location": "../outside/secret.ome.zarr"}, "outside the folders"),
-            "symlink": ("info", {"location": "link.ome.zarr"}, "outside the folders"),
-            "inner symlink": ("read_region", {"location": "leaky.ome.zarr"}, "symlink"),
-            "url": ("info", {"location": "https://example.org/image.ome.zarr"}, "--allow-remote"),
-            "write": ("convert", {"input": "stack.npy", "output": "new.ome.zarr"}, "--allow-write"),
-            "missing": ("info", {"location": "nothing-here.zarr"}, "no such file"),
-            "bad level": ("thumbnail", {"location": "grey.ome.zarr", "level": 7}, "does not exist"),
-            "bad channel": ("thumbnail", {"location": "colour.ome.zarr", "channels": [5]}, "channel 5"),
-            "bad z": ("thumbnail", {"location": "colour.ome.zarr", "z": 99}, "out of range"),
-            "bad type": ("thumbnail", {"location": "grey.ome.zarr", "max_size": "big"}, "max_size"),
-        }
-        for name, (tool, args, words) in refusals.items():
-            result = await client.call_tool(tool, args)
-            assert words in _error_text(result), name
-        assert not (root / "new.ome.zarr").exists()
-        # Still serving after all those errors.
-        ok = await client.call_tool("info", {"location": "grey.ome.zarr", "measure_size": False})
-        assert not ok.is_error and ok.structured_content["kind"] == "image"
-
-    _session(root, scenario)
+    refusals = {
+        "outside": ("info", {"location": str(outside)}, "outside the folders"),
+        "dotdot": ("thumbnail", {"location": "../outside/secret.ome.zarr"}, "outside the folders"),
+        "symlink": ("info", {"location": "link.ome.zarr"}, "outside the folders"),
+        "inner symlink": ("read_region", {"location": "leaky.ome.zarr"}, "symlink"),
+        "url": ("info", {"location": "https://example.org/image.ome.zarr"}, "--allow-remote"),
+        "write": ("convert", {"input": "stack.npy", "output": "new.ome.zarr"}, "--allow-write"),
+        "missing": ("info", {"location": "nothing-here.zarr"}, "no such file"),
+        "bad level": ("thumbnail", {"location": "grey.ome.zarr", "level": 7}, "does not exist"),
+        "bad channel": ("thumbnail", {"location": "colour.ome.zarr", "channels": [5]}, "channel 5"),
+        "bad z": ("thumbnail", {"location": "colour.ome.zarr", "z": 99}, "out of range"),
+        "bad type": ("thumbnail", {"location": "grey.ome.zarr", "max_size": "big"}, "max_size"),
+        "not zarr": ("validate", {"location": "stack.npy"}, "stack.npy"),
+    }
+    for name, (tool, args, words) in refusals.items():
+        result = server.call(tool, args)
+        assert words in _error_text(result), name
+    assert not (root / "new.ome.zarr").exists()
+    # Still serving after all those errors.
+    ok = server.call("info", {"location": "grey.ome.zarr", "measure_size": False})
+    assert not ok.is_error and ok.structured_content["kind"] == "image"
 
 
-def test_write_refusals_with_allow_write(root: Path) -> None:
-    async def scenario(client: Client) -> None:
-        over_root = await client.call_tool("convert", {"input": "stack.npy", "output": str(root), "overwrite": True})
-        assert "root folder" in _error_text(over_root)
-        escape = await client.call_tool("convert", {"input": "stack.npy", "output": "../escaped.ome.zarr"})
-        assert "outside the folders" in _error_text(escape)
-        into_link = await client.call_tool(
-            "convert", {"input": "stack.npy", "output": "link.ome.zarr/inner.ome.zarr"}
-        )
-        assert "outside the folders" in _error_text(into_link)
-        remote = await client.call_tool("convert", {"input": "stack.npy", "output": "s3://bucket/x.ome.zarr"})
-        assert "local paths" in _error_text(remote)
-
-    _session(root, scenario, "--allow-write")
+def test_write_refusals_with_allow_write(writer: Session, root: Path) -> None:
+    over_root = writer.call("convert", {"input": "stack.npy", "output": str(root), "overwrite": True})
+    assert "root folder" in _error_text(over_root)
+    escape = writer.call("convert", {"input": "stack.npy", "output": "../escaped.ome.zarr"})
+    assert "outside the folders" in _error_text(escape)
+    into_link = writer.call("convert", {"input": "stack.npy", "output": "link.ome.zarr/inner.ome.zarr"})
+    assert "outside the folders" in _error_text(into_link)
+    remote = writer.call("convert", {"input": "stack.npy", "output": "s3://bucket/x.ome.zarr"})
+    assert "local paths" in _error_text(remote)
     assert not (root.parent / "escaped.ome.zarr").exists()
+    assert not (root.parent / "outside" / "secret.ome.zarr" / "inner.ome.zarr").exists()
     assert (root / "stack.npy").exists() and (root / "grey.ome.zarr").exists()
 
 

@@ -19,6 +19,7 @@ from ngff.errors import NgffError
 from ngff.mcp.png import encode_png
 from ngff.mcp.region import parse_slice, region_statistics
 from ngff.mcp.render import render_plane
+from ngff.mcp import tools
 from ngff.mcp.safety import AccessDeniedError, Sandbox
 
 PIL_Image = pytest.importorskip("PIL.Image")
@@ -231,3 +232,27 @@ def test_command_refuses_a_bad_root_and_transport(tmp_path: Path) -> None:
             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
         )
         assert out.returncode == 2 and words in out.stderr, out.stderr
+
+
+def test_urls_are_read_only_with_allow_remote(tmp_path: Path) -> None:
+    from http_range_server import RangeServer  # tests/http_range_server.py
+
+    pytest.importorskip("aiohttp")  # fsspec's HTTP backend
+    pixels = np.arange(24 * 32, dtype=np.uint8).reshape(24, 32)
+    ngff.write(pixels, tmp_path / "web.ome.zarr", dims="yx", channels=[{"window": (0, 255), "color": "FFFFFF"}])
+    with RangeServer(tmp_path) as server:
+        url = server.url("web.ome.zarr")
+        (tmp_path / "work").mkdir()
+        remote = Sandbox.create([tmp_path / "work"], allow_remote=True, allow_write=True)
+        assert tools.info(remote, url)["location"].rstrip("/") == url.rstrip("/")
+        png, details = tools.thumbnail(remote, url)
+        with PIL_Image.open(io.BytesIO(png)) as picture:
+            np.testing.assert_array_equal(np.asarray(picture), pixels)
+        with pytest.raises(AccessDeniedError, match="--allow-remote"):
+            tools.info(Sandbox.create([tmp_path]), url)
+        with pytest.raises(AccessDeniedError, match="local paths"):
+            tools.convert(remote, url, server.url("copy.ome.zarr"))
+        # A URL is a fine input: the copy lands below the root.
+        copied = tools.convert(remote, url, "copy.ome.zarr", version="0.4")
+        assert copied["output"] == str(tmp_path / "work" / "copy.ome.zarr")
+        np.testing.assert_array_equal(ngff.read(copied["output"]).levels[0].compute(), pixels)
