@@ -502,7 +502,12 @@ def _archive_of(location: Any) -> tuple[Path, str] | None:
     if "://" in text and not text.startswith("file://"):
         return None
     path = Path(text[len("file://") :] if text.startswith("file://") else text).expanduser().absolute()
-    return (path, group) if path.is_file() else None
+    if path.is_file():
+        return path, group
+    for parent in path.parents:  # "image.ozx/labels/cells": a group inside an archive
+        if parent.is_file():
+            return parent, join(path.relative_to(parent).as_posix(), group)
+    return None
 
 
 def _update_archive(archive: tuple[Path, str], region: Any, data: Any, **options: Any) -> UpdateResult:

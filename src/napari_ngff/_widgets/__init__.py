@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ExportWidget"]
+__all__ = ["ExportWidget", "SaveEditsWidget"]
 
 
 def __getattr__(name: str):
@@ -10,4 +10,8 @@ def __getattr__(name: str):
         from .export import ExportWidget
 
         return ExportWidget
+    if name == "SaveEditsWidget":
+        from .save_edits import SaveEditsWidget
+
+        return SaveEditsWidget
     raise AttributeError(name)
