@@ -411,6 +411,8 @@ def test_refusals_are_tool_errors_and_the_server_keeps_running(server: Session, 
         "bad z": ("thumbnail", {"location": "colour.ome.zarr", "z": 99}, "out of range"),
         "bad type": ("thumbnail", {"location": "grey.ome.zarr", "max_size": "big"}, "max_size"),
         "not zarr": ("validate", {"location": "stack.npy"}, "stack.npy"),
+        "no argument": ("info", {}, "location"),
+        "unknown tool": ("delete_everything", {"location": "."}, "Unknown tool"),
     }
     for name, (tool, args, words) in refusals.items():
         result = server.call(tool, args)

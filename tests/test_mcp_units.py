@@ -256,3 +256,13 @@ def test_urls_are_read_only_with_allow_remote(tmp_path: Path) -> None:
         copied = tools.convert(remote, url, "copy.ome.zarr", version="0.4")
         assert copied["output"] == str(tmp_path / "work" / "copy.ome.zarr")
         np.testing.assert_array_equal(ngff.read(copied["output"]).levels[0].compute(), pixels)
+
+
+def test_default_channels_are_the_active_ones_up_to_eight(tmp_path: Path) -> None:
+    data = np.stack([np.full((4, 4), 10 * (c + 1), np.uint8) for c in range(10)])
+    channels = [{"label": f"c{c}", "active": c != 1, "window": (0, 255)} for c in range(10)]
+    ngff.write(data, tmp_path / "many.ome.zarr", dims="cyx", channels=channels)
+    rendered = render_plane(ngff.read(tmp_path / "many.ome.zarr"))
+    assert [c["index"] for c in rendered.channels] == [0, 2, 3, 4, 5, 6, 7, 8]
+    chosen = render_plane(ngff.read(tmp_path / "many.ome.zarr"), channels=[1, 9])
+    assert [c["label"] for c in chosen.channels] == ["c1", "c9"]

@@ -28,6 +28,8 @@ __all__ = ["Rendered", "render_plane", "plane_axes", "level_index"]
 _DEFAULT_COLOURS = ("FF0000", "00FF00", "0000FF", "FF00FF", "00FFFF", "FFFF00")
 #: Largest thumbnail side a caller may ask for.
 MAX_SIZE_LIMIT = 2048
+#: Most channels shown when the caller names none.
+DEFAULT_CHANNEL_LIMIT = 8
 #: Largest plane read to make a thumbnail (subsampling a bigger one would read it all).
 MAX_PLANE_PIXELS = 2**26
 
@@ -120,7 +122,8 @@ def render_plane(
     level
         Pyramid level; None picks the finest one fitting ``max_size``.
     channels
-        Channel indices to show; None shows the active OMERO channels (all when none is marked active).
+        Channel indices to show; None shows the active OMERO channels (all when none is
+        marked active), at most the first 8.
     z, t
         Full-resolution indices on the ``z`` (any space axis outside the plane) and
         ``t`` axes; None: the middle z plane and the first time point.
@@ -201,7 +204,8 @@ def _channels(image: Image, channels: Sequence[int] | None, count: int) -> list[
     if channels is None:
         meta = image.channels
         active = [i for i, c in enumerate(meta[:count]) if c.active]
-        return active or list(range(count))
+        # Dozens of channels added up would be a white blur; the details list those shown.
+        return (active or list(range(count)))[:DEFAULT_CHANNEL_LIMIT]
     if not channels:
         raise NgffError("channels is empty; give channel indices or leave it out")
     out = []

@@ -193,7 +193,7 @@ Level = Annotated[
 ]
 Channels = Annotated[
     list[int] | None,
-    Field(description="Channel indices to show together (colours and contrast from OMERO); default: the active channels."),
+    Field(description="Channel indices to show together (colours and contrast from OMERO); default: the active channels (at most the first 8)."),
 ]
 ZIndex = Annotated[int | None, Field(description="z plane as a full-resolution index; default: the middle plane.")]
 TIndex = Annotated[int | None, Field(description="Time point as a full-resolution index; default: 0.")]
