@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import itertools
 import json
 import os
 import shutil
@@ -30,14 +31,14 @@ import pytest
 mcp = pytest.importorskip("mcp")
 PIL_Image = pytest.importorskip("PIL.Image")
 
-import anyio  # noqa: E402  (installed with mcp)
-import anyio.from_thread  # noqa: E402
-from mcp import Client, StdioServerParameters  # noqa: E402
-from typer.testing import CliRunner  # noqa: E402
+import anyio
+import anyio.from_thread
+from mcp import Client, StdioServerParameters
+from typer.testing import CliRunner
 
-import ngff  # noqa: E402
-from ngff.cli import app  # noqa: E402
-from ngff.mcp.server import orientation_available  # noqa: E402
+import ngff
+from ngff.cli import app
+from ngff.mcp.server import orientation_available
 
 READ_TOOLS = {"info", "validate", "thumbnail", "read_region", "plate_summary", "well_thumbnail"}
 WRITE_TOOLS = {"convert"} | ({"set_orientation"} if orientation_available() else set())
@@ -78,7 +79,14 @@ def _write_plate(top: Path) -> None:
             chunks=16,
         )
     for well, _, _ in WELLS:
-        _zarr_group(top / well, {"well": {"images": [{"path": "0", "acquisition": 0}, {"path": "1", "acquisition": 0}]}})
+        _zarr_group(
+            top / well,
+            {
+                "well": {
+                    "images": [{"path": "0", "acquisition": 0}, {"path": "1", "acquisition": 0}]
+                }
+            },
+        )
         _zarr_group(top / well.split("/")[0])
     plate = {
         "name": "tiny",
@@ -151,7 +159,9 @@ class Session:
         return {tool.name: tool for tool in self.portal.call(self.client.list_tools).tools}
 
     def call(self, tool: str, arguments: dict[str, Any], **options: Any) -> Any:
-        return self.portal.call(functools.partial(self.client.call_tool, tool, arguments, **options))
+        return self.portal.call(
+            functools.partial(self.client.call_tool, tool, arguments, **options)
+        )
 
 
 @contextmanager
@@ -220,10 +230,14 @@ def test_info_and_validate_equal_the_cli_json(server: Session, root: Path) -> No
         # The text block holds the same JSON, for clients that ignore structured content.
         assert json.loads(result.content[0].text) == expected
         report = server.call("validate", {"location": str(location)})
-        assert report.structured_content == json.loads(runner.invoke(app, ["validate", str(location), "--json"]).stdout)
+        assert report.structured_content == json.loads(
+            runner.invoke(app, ["validate", str(location), "--json"]).stdout
+        )
     # Relative paths start at the root, whatever the server's working directory.
     relative = server.call("info", {"location": "colour.ome.zarr"}).structured_content
-    assert relative == json.loads(runner.invoke(app, ["info", str(root / "colour.ome.zarr"), "--json"]).stdout)
+    assert relative == json.loads(
+        runner.invoke(app, ["info", str(root / "colour.ome.zarr"), "--json"]).stdout
+    )
     assert relative["channels"][1]["label"] == "green"
 
 
@@ -242,7 +256,8 @@ def test_validate_reports_broken_rules(server: Session, root: Path) -> None:
         assert result.structured_content == expected
         assert result.structured_content["ok"] is False
         assert any(
-            p["severity"] == "error" and p["rule"] == "dataset.missing" for p in result.structured_content["problems"]
+            p["severity"] == "error" and p["rule"] == "dataset.missing"
+            for p in result.structured_content["problems"]
         )
     finally:
         shutil.rmtree(broken)
@@ -269,7 +284,9 @@ def test_thumbnail_png_is_the_requested_plane(server: Session, root: Path) -> No
     assert details["level"] == 0 and details["indices"] == {"z": 3}
     assert [c["contrast_source"] for c in details["channels"]] == ["omero", "omero"]
 
-    only_green = _png(server.call("thumbnail", {"location": "colour.ome.zarr", "z": 0, "channels": [1]}))
+    only_green = _png(
+        server.call("thumbnail", {"location": "colour.ome.zarr", "z": 0, "channels": [1]})
+    )
     np.testing.assert_array_equal(only_green[..., 1], data[1, 0])
     assert not only_green[..., 0].any()
 
@@ -301,7 +318,9 @@ def test_read_region_statistics_and_values(server: Session, root: Path) -> None:
     assert whole["values"] is None  # too many to send
     assert whole["shape"] == list(data.shape) and whole["mean"] == pytest.approx(data.mean())
 
-    coarse = server.call("read_region", {"location": "colour.ome.zarr", "level": -1}).structured_content
+    coarse = server.call(
+        "read_region", {"location": "colour.ome.zarr", "level": -1}
+    ).structured_content
     assert coarse["level"] == len(ngff.read(root / "colour.ome.zarr").levels) - 1
 
     bad = server.call("read_region", {"location": "colour.ome.zarr", "slices": {"q": 1}})
@@ -314,18 +333,25 @@ def test_plate_summary_and_well_thumbnail(server: Session) -> None:
     summary = server.call("plate_summary", {"location": "plate.zarr"}).structured_content
     assert summary["name"] == "tiny" and summary["version"] == "0.5"
     assert summary["rows"] == ["A", "B"] and summary["columns"] == ["1", "2", "3"]
-    assert [(w["row"], w["column"], w["path"]) for w in summary["wells"]] == [("A", "1", "A/1"), ("B", "3", "B/3")]
+    assert [(w["row"], w["column"], w["path"]) for w in summary["wells"]] == [
+        ("A", "1", "A/1"),
+        ("B", "3", "B/3"),
+    ]
     assert summary["grid"] == ["#..", "..#"]
     assert summary["first_well"]["fields"] == 2 and summary["field_count"] == 2
     assert [a["name"] for a in summary["acquisitions"]] == ["run"]
 
     for (well, f), pixels in FIELDS.items():
         row, column = well.split("/")
-        result = server.call("well_thumbnail", {"location": "plate.zarr", "row": row, "column": column, "field": f})
+        result = server.call(
+            "well_thumbnail", {"location": "plate.zarr", "row": row, "column": column, "field": f}
+        )
         np.testing.assert_array_equal(_png(result), pixels)
         details = json.loads(result.content[1].text)
         assert details["well"] == well and details["field"] == f and details["level"] == 0
-    by_index = server.call("well_thumbnail", {"location": "plate.zarr", "row": 1, "column": 2, "field": -1})
+    by_index = server.call(
+        "well_thumbnail", {"location": "plate.zarr", "row": 1, "column": 2, "field": -1}
+    )
     np.testing.assert_array_equal(_png(by_index), FIELDS[("B/3", 1)])
     # A field is also an image location of its own.
     direct = server.call("thumbnail", {"location": "plate.zarr/B/3/0"})
@@ -333,7 +359,9 @@ def test_plate_summary_and_well_thumbnail(server: Session) -> None:
 
     missing = server.call("well_thumbnail", {"location": "plate.zarr", "row": "A", "column": "2"})
     assert "no well 'A/2'" in _error_text(missing)
-    no_field = server.call("well_thumbnail", {"location": "plate.zarr", "row": "A", "column": "1", "field": 2})
+    no_field = server.call(
+        "well_thumbnail", {"location": "plate.zarr", "row": "A", "column": "1", "field": 2}
+    )
     assert "field 2 does not exist" in _error_text(no_field)
     not_plate = server.call("plate_summary", {"location": "grey.ome.zarr"})
     assert "expected a plate" in _error_text(not_plate)
@@ -350,23 +378,37 @@ def test_convert_writes_with_progress_notifications(writer: Session, root: Path)
     try:
         result = writer.call(
             "convert",
-            {"input": "stack.npy", "output": "converted.ome.zarr", "version": "0.5", "chunks": 16, "levels": 2},
+            {
+                "input": "stack.npy",
+                "output": "converted.ome.zarr",
+                "version": "0.5",
+                "chunks": 16,
+                "levels": 2,
+            },
             progress_callback=on_progress,
         )
         assert not result.is_error, result.content
         out = result.structured_content
         assert out["output"] == str(root / "converted.ome.zarr")
-        assert out["version"] == "0.5" and len(out["levels"]) == 2 and out["chunks"] == [4, 16, 16]  # z has only 4 planes
+        assert (
+            out["version"] == "0.5" and len(out["levels"]) == 2 and out["chunks"] == [4, 16, 16]
+        )  # z has only 4 planes
         written = ngff.read(root / "converted.ome.zarr")
         np.testing.assert_array_equal(written.levels[0].compute(), COLOUR[1])
         assert updates, "no progress notification arrived"
         assert updates[-1][0] == updates[-1][1]  # the last one says: all regions written
-        assert all(b[0] >= a[0] for a, b in zip(updates, updates[1:]))
+        assert all(b[0] >= a[0] for a, b in itertools.pairwise(updates))
 
         again = writer.call("convert", {"input": "stack.npy", "output": "converted.ome.zarr"})
         assert "destination exists" in _error_text(again)
         rewrite = writer.call(
-            "convert", {"input": "grey.ome.zarr", "output": "grey05.ome.zarr", "version": "0.5", "method": "nearest"}
+            "convert",
+            {
+                "input": "grey.ome.zarr",
+                "output": "grey05.ome.zarr",
+                "version": "0.5",
+                "method": "nearest",
+            },
         )
         assert not rewrite.is_error, rewrite.content
         rewritten = ngff.read(root / "grey05.ome.zarr")
@@ -377,19 +419,27 @@ def test_convert_writes_with_progress_notifications(writer: Session, root: Path)
         shutil.rmtree(root / "grey05.ome.zarr", ignore_errors=True)
 
 
-@pytest.mark.skipif(not orientation_available(), reason="ngff.orientation.set_orientation not in this build")
+@pytest.mark.skipif(
+    not orientation_available(), reason="ngff.orientation.set_orientation not in this build"
+)
 def test_set_orientation(writer: Session, server: Session, root: Path) -> None:
     target = root / "oriented.ome.zarr"
     shutil.copytree(root / "colour.ome.zarr", target)
     try:
-        refused = server.call("set_orientation", {"location": "oriented.ome.zarr", "orientation": "LPS"})
+        refused = server.call(
+            "set_orientation", {"location": "oriented.ome.zarr", "orientation": "LPS"}
+        )
         assert "--allow-write" in _error_text(refused)
-        result = writer.call("set_orientation", {"location": "oriented.ome.zarr", "orientation": "LPS"})
+        result = writer.call(
+            "set_orientation", {"location": "oriented.ome.zarr", "orientation": "LPS"}
+        )
         assert not result.is_error, result.content
         assert result.structured_content["orientation_code"] == "LPS"
         axes = {a.name: a.orientation for a in ngff.read(target).axes}
         assert axes["x"] == "right-to-left" and axes["z"] == "inferior-to-superior"
-        bad = writer.call("set_orientation", {"location": "oriented.ome.zarr", "orientation": "XYZ"})
+        bad = writer.call(
+            "set_orientation", {"location": "oriented.ome.zarr", "orientation": "XYZ"}
+        )
         assert bad.is_error
         assert {a.name: a.orientation for a in ngff.read(target).axes} == axes  # left as it was
     finally:
@@ -424,11 +474,15 @@ def test_refusals_are_tool_errors_and_the_server_keeps_running(server: Session, 
 
 
 def test_write_refusals_with_allow_write(writer: Session, root: Path) -> None:
-    over_root = writer.call("convert", {"input": "stack.npy", "output": str(root), "overwrite": True})
+    over_root = writer.call(
+        "convert", {"input": "stack.npy", "output": str(root), "overwrite": True}
+    )
     assert "root folder" in _error_text(over_root)
     escape = writer.call("convert", {"input": "stack.npy", "output": "../escaped.ome.zarr"})
     assert "outside the folders" in _error_text(escape)
-    into_link = writer.call("convert", {"input": "stack.npy", "output": "link.ome.zarr/inner.ome.zarr"})
+    into_link = writer.call(
+        "convert", {"input": "stack.npy", "output": "link.ome.zarr/inner.ome.zarr"}
+    )
     assert "outside the folders" in _error_text(into_link)
     remote = writer.call("convert", {"input": "stack.npy", "output": "s3://bucket/x.ome.zarr"})
     assert "local paths" in _error_text(remote)
@@ -446,7 +500,18 @@ def _free_port() -> int:
 def test_streamable_http_transport(root: Path) -> None:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "ngff.cli", "mcp", "--root", str(root), "--transport", "http", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "ngff.cli",
+            "mcp",
+            "--root",
+            str(root),
+            "--transport",
+            "http",
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -465,7 +530,9 @@ def test_streamable_http_transport(root: Path) -> None:
             async with Client(f"http://127.0.0.1:{port}/mcp") as client:
                 names = {tool.name for tool in (await client.list_tools()).tools}
                 assert names == READ_TOOLS | WRITE_TOOLS
-                result = await client.call_tool("info", {"location": "grey.ome.zarr", "measure_size": False})
+                result = await client.call_tool(
+                    "info", {"location": "grey.ome.zarr", "measure_size": False}
+                )
                 assert result.structured_content["version"] == "0.4"
                 refused = await client.call_tool("info", {"location": "/"})
                 assert refused.is_error

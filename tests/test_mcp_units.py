@@ -16,10 +16,10 @@ import pytest
 
 import ngff
 from ngff.errors import NgffError
+from ngff.mcp import tools
 from ngff.mcp.png import encode_png
 from ngff.mcp.region import parse_slice, region_statistics
 from ngff.mcp.render import render_plane
-from ngff.mcp import tools
 from ngff.mcp.safety import AccessDeniedError, Sandbox
 
 PIL_Image = pytest.importorskip("PIL.Image")
@@ -117,7 +117,10 @@ def test_sandbox_writes(tree: Path) -> None:
 
 
 def test_sandbox_urls_and_odd_input(tree: Path) -> None:
-    assert Sandbox.create([tree / "root"], allow_remote=True).readable("https://h/x.zarr") == "https://h/x.zarr"
+    assert (
+        Sandbox.create([tree / "root"], allow_remote=True).readable("https://h/x.zarr")
+        == "https://h/x.zarr"
+    )
     box = Sandbox.create([tree / "root"])
     for bad in ("", "   ", "a\x00b"):
         with pytest.raises(AccessDeniedError):
@@ -183,7 +186,14 @@ def _drop_omero(document: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [(3, 3), ("-1", 9), ("2:5", slice(2, 5, None)), (":", slice(None, None, None)), ("::3", slice(None, None, 3)), ([1, 4], slice(1, 4, None))],
+    [
+        (3, 3),
+        ("-1", 9),
+        ("2:5", slice(2, 5, None)),
+        (":", slice(None, None, None)),
+        ("::3", slice(None, None, 3)),
+        ([1, 4], slice(1, 4, None)),
+    ],
 )
 def test_parse_slice(text: object, expected: object) -> None:
     assert parse_slice(text, 10, "x", "here") == expected
@@ -205,7 +215,11 @@ def test_region_statistics_with_nan(tmp_path: Path) -> None:
     data[1, 1] = np.nan
     stats = region_statistics(ngff.read(tmp_path / "f.ome.zarr"), slices={"y": "0:2"})
     assert stats["nan_count"] == 1 and stats["values"][1][1] is None
-    assert stats["min"] == 0 and stats["max"] == 7 and stats["mean"] == pytest.approx(np.nanmean(data[:2]))
+    assert (
+        stats["min"] == 0
+        and stats["max"] == 7
+        and stats["mean"] == pytest.approx(np.nanmean(data[:2]))
+    )
 
 
 def test_command_without_the_sdk_is_a_clear_error(tmp_path: Path) -> None:
@@ -213,10 +227,17 @@ def test_command_without_the_sdk_is_a_clear_error(tmp_path: Path) -> None:
     fake = tmp_path / "fake"
     (fake / "mcp").mkdir(parents=True)
     (fake / "mcp" / "__init__.py").write_text("raise ImportError('mcp is not installed here')\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(fake), os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(fake), os.environ.get("PYTHONPATH", "")])
+    )
     out = subprocess.run(
         [sys.executable, "-m", "ngff.cli", "mcp", "--root", str(tmp_path)],
-        capture_output=True, text=True, env=env, timeout=60, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
     assert out.returncode == 2
     assert "mcp extra" in out.stderr and "Traceback" not in out.stderr
@@ -229,7 +250,11 @@ def test_command_refuses_a_bad_root_and_transport(tmp_path: Path) -> None:
     ):
         out = subprocess.run(
             [sys.executable, "-m", "ngff.cli", "mcp", *args],
-            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            check=False,
         )
         assert out.returncode == 2 and words in out.stderr, out.stderr
 
@@ -239,13 +264,18 @@ def test_urls_are_read_only_with_allow_remote(tmp_path: Path) -> None:
 
     pytest.importorskip("aiohttp")  # fsspec's HTTP backend
     pixels = np.arange(24 * 32, dtype=np.uint8).reshape(24, 32)
-    ngff.write(pixels, tmp_path / "web.ome.zarr", dims="yx", channels=[{"window": (0, 255), "color": "FFFFFF"}])
+    ngff.write(
+        pixels,
+        tmp_path / "web.ome.zarr",
+        dims="yx",
+        channels=[{"window": (0, 255), "color": "FFFFFF"}],
+    )
     with RangeServer(tmp_path) as server:
         url = server.url("web.ome.zarr")
         (tmp_path / "work").mkdir()
         remote = Sandbox.create([tmp_path / "work"], allow_remote=True, allow_write=True)
         assert tools.info(remote, url)["location"].rstrip("/") == url.rstrip("/")
-        png, details = tools.thumbnail(remote, url)
+        png, _ = tools.thumbnail(remote, url)
         with PIL_Image.open(io.BytesIO(png)) as picture:
             np.testing.assert_array_equal(np.asarray(picture), pixels)
         with pytest.raises(AccessDeniedError, match="--allow-remote"):

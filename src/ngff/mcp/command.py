@@ -26,15 +26,24 @@ def mcp_command(
         ),
     ] = None,
     allow_write: Annotated[
-        bool, typer.Option("--allow-write", help="Allow the tools that write (convert, set_orientation).")
+        bool,
+        typer.Option(
+            "--allow-write", help="Allow the tools that write (convert, set_orientation)."
+        ),
     ] = False,
     allow_remote: Annotated[
         bool, typer.Option("--allow-remote", help="Allow reading http(s)://, s3:// and other URLs.")
     ] = False,
     transport: Annotated[
-        str, typer.Option("--transport", help="stdio (default: for MCP clients that start the server) or http (streamable HTTP).")
+        str,
+        typer.Option(
+            "--transport",
+            help="stdio (default: for MCP clients that start the server) or http (streamable HTTP).",
+        ),
     ] = "stdio",
-    host: Annotated[str, typer.Option("--host", help="Address the HTTP transport binds to.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="Address the HTTP transport binds to.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port of the HTTP transport.")] = 8000,
 ) -> None:
     """Serve ngff's tools to AI agents over the Model Context Protocol.

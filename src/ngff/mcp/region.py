@@ -9,7 +9,7 @@ from ..errors import NgffError
 from ..model import Image
 from .render import level_index
 
-__all__ = ["parse_slice", "region_statistics", "MAX_REGION_ELEMENTS", "MAX_VALUES"]
+__all__ = ["MAX_REGION_ELEMENTS", "MAX_VALUES", "parse_slice", "region_statistics"]
 
 #: Largest region read at once (elements): 16 Mi, 64 MiB of float32.
 MAX_REGION_ELEMENTS = 2**24
@@ -20,10 +20,15 @@ MAX_VALUES = 4096
 def parse_slice(text: int | str | list[Any], size: int, axis: str, where: str) -> slice | int:
     """``5``, ``"5"``, ``"0:64"``, ``"::2"``, ``":"`` or ``[0, 64]`` as an index on an axis of ``size``."""
     if isinstance(text, bool):
-        raise NgffError(f"axis {axis!r}: expected an index or 'start:stop', got {text!r}", location=where)
+        raise NgffError(
+            f"axis {axis!r}: expected an index or 'start:stop', got {text!r}", location=where
+        )
     if isinstance(text, list):
         if not 1 <= len(text) <= 3:
-            raise NgffError(f"axis {axis!r}: expected [start, stop] or [start, stop, step], got {text}", location=where)
+            raise NgffError(
+                f"axis {axis!r}: expected [start, stop] or [start, stop, step], got {text}",
+                location=where,
+            )
         text = ":".join("" if v is None else str(v) for v in text) + (":" if len(text) == 1 else "")
     if isinstance(text, int):
         parts: list[str] = [str(text)]
@@ -32,11 +37,15 @@ def parse_slice(text: int | str | list[Any], size: int, axis: str, where: str) -
     try:
         numbers = [int(p) if p else None for p in parts]
     except ValueError:
-        raise NgffError(f"axis {axis!r}: expected an index or 'start:stop[:step]', got {text!r}", location=where) from None
+        raise NgffError(
+            f"axis {axis!r}: expected an index or 'start:stop[:step]', got {text!r}", location=where
+        ) from None
     if len(numbers) == 1:
         value = numbers[0]
         if value is None or not -size <= value < size:
-            raise NgffError(f"axis {axis!r}: index {text!r} is out of range for size {size}", location=where)
+            raise NgffError(
+                f"axis {axis!r}: index {text!r} is out of range for size {size}", location=where
+            )
         return value % size
     if len(numbers) > 3:
         raise NgffError(f"axis {axis!r}: too many ':' in {text!r}", location=where)
@@ -96,7 +105,9 @@ def region_statistics(
     slices = dict(slices or {})
     unknown = set(slices) - set(image.dims)
     if unknown:
-        raise NgffError(f"unknown axes {sorted(unknown)}; the axes are {list(image.dims)}", location=where)
+        raise NgffError(
+            f"unknown axes {sorted(unknown)}; the axes are {list(image.dims)}", location=where
+        )
     if not 0 <= max_values <= MAX_VALUES:
         raise NgffError(f"max_values must be between 0 and {MAX_VALUES}, got {max_values}")
     if not 1 <= bins <= 256:
@@ -106,9 +117,14 @@ def region_statistics(
     for name, size in zip(image.dims, array.shape):
         pick = parse_slice(slices[name], size, name, where) if name in slices else slice(None)
         index.append(pick)
-        selection[name] = pick if isinstance(pick, int) else ":".join(
-            "" if v is None else str(v) for v in (pick.start, pick.stop, pick.step)
-        ).rstrip(":") or ":"
+        selection[name] = (
+            pick
+            if isinstance(pick, int)
+            else ":".join(
+                "" if v is None else str(v) for v in (pick.start, pick.stop, pick.step)
+            ).rstrip(":")
+            or ":"
+        )
     region = array[tuple(index)]
     elements = math.prod(region.shape)
     if elements > MAX_REGION_ELEMENTS:
@@ -127,7 +143,9 @@ def region_statistics(
     if finite.size:
         low, high = float(finite.min()), float(finite.max())
         stats = {"min": low, "max": high, "mean": float(finite.mean()), "std": float(finite.std())}
-        counts, edges = np.histogram(finite, bins=bins, range=(low, high) if high > low else (low, low + 1))
+        counts, edges = np.histogram(
+            finite, bins=bins, range=(low, high) if high > low else (low, low + 1)
+        )
         histogram = {"counts": counts.tolist(), "edges": edges.tolist()}
     return {
         "level": chosen,

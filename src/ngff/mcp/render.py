@@ -22,7 +22,7 @@ from ..model import Image
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["Rendered", "render_plane", "plane_axes", "level_index"]
+__all__ = ["Rendered", "level_index", "plane_axes", "render_plane"]
 
 #: Colours of channels without an OMERO colour (a lone channel is shown white).
 _DEFAULT_COLOURS = ("FF0000", "00FF00", "0000FF", "FF00FF", "00FFFF", "FFFF00")
@@ -63,7 +63,9 @@ class Rendered:
 def plane_axes(image: Image) -> tuple[int, int]:
     """Positions of the two axes a plane spans: the last two space axes (else the last two)."""
     if len(image.dims) < 2:
-        raise NgffError(f"a {len(image.dims)}-D image has no plane to show", location=image.location)
+        raise NgffError(
+            f"a {len(image.dims)}-D image has no plane to show", location=image.location
+        )
     space = [i for i, a in enumerate(image.axes) if a.type == "space"]
     if len(space) >= 2:
         return space[-2], space[-1]
@@ -77,7 +79,8 @@ def level_index(image: Image, level: int | None) -> int:
         return 0
     if not -count <= level < count:
         raise NgffError(
-            f"level {level} does not exist; the image has levels 0-{count - 1}", location=image.location
+            f"level {level} does not exist; the image has levels 0-{count - 1}",
+            location=image.location,
         )
     return level % count
 
@@ -144,13 +147,19 @@ def render_plane(
     if not 1 <= max_size <= MAX_SIZE_LIMIT:
         raise NgffError(f"max_size must be between 1 and {MAX_SIZE_LIMIT}, got {max_size}")
     rows, cols = plane_axes(image)
-    chosen = _auto_level(image, rows, cols, max_size) if level is None else level_index(image, level)
+    chosen = (
+        _auto_level(image, rows, cols, max_size) if level is None else level_index(image, level)
+    )
     array = image.levels[chosen]
     if array.shape[rows] * array.shape[cols] > MAX_PLANE_PIXELS:
         raise NgffError(
             f"the plane of level {chosen} is {array.shape[rows]} x {array.shape[cols]} pixels, too large "
             f"to render (at most {MAX_PLANE_PIXELS:,} are read); "
-            + ("choose a coarser level" if chosen < len(image.levels) - 1 else "the image has no coarser level"),
+            + (
+                "choose a coarser level"
+                if chosen < len(image.levels) - 1
+                else "the image has no coarser level"
+            ),
             location=image.location,
         )
     step = max(1, -(-array.shape[rows] // max_size), -(-array.shape[cols] // max_size))
@@ -212,7 +221,8 @@ def _channels(image: Image, channels: Sequence[int] | None, count: int) -> list[
     for c in channels:
         if not -count <= c < count:
             raise NgffError(
-                f"channel {c} does not exist; the image has {count} channel(s)", location=image.location
+                f"channel {c} does not exist; the image has {count} channel(s)",
+                location=image.location,
             )
         out.append(c % count)
     return out
@@ -232,7 +242,11 @@ def _composite(
         channel = meta[c] if c < len(meta) else None
         data = plane[k].astype(np.float64)
         window = channel.window if channel is not None else None
-        if window is not None and np.isfinite([window.start, window.end]).all() and window.end > window.start:
+        if (
+            window is not None
+            and np.isfinite([window.start, window.end]).all()
+            and window.end > window.start
+        ):
             start, end, source = float(window.start), float(window.end), "omero"
         else:
             finite = data[np.isfinite(data)]
@@ -275,7 +289,9 @@ def _label_colours(image: Image, plane: np.ndarray) -> tuple[np.ndarray, list[di
     values = plane.astype(np.int64)
     rgb = np.zeros((*values.shape, 3), np.uint8)
     table = {
-        c.value: c.rgba[:3] for c in (image.image_label.colors if image.image_label else ()) if c.rgba
+        c.value: c.rgba[:3]
+        for c in (image.image_label.colors if image.image_label else ())
+        if c.rgba
     }
     for value in np.unique(values):
         if value == 0:
@@ -284,10 +300,24 @@ def _label_colours(image: Image, plane: np.ndarray) -> tuple[np.ndarray, list[di
         if colour is None:
             # A fixed, well spread hue per value (golden-ratio steps), so labels stay recognisable.
             hue = (int(value) * 0.618033988749895) % 1.0
-            colour = tuple(int(255 * (0.5 + 0.5 * np.cos(2 * np.pi * (hue + k / 3)))) for k in range(3))
+            colour = tuple(
+                int(255 * (0.5 + 0.5 * np.cos(2 * np.pi * (hue + k / 3)))) for k in range(3)
+            )
         rgb[values == value] = colour
-    return rgb, [{"index": None, "label": "labels", "color": None, "contrast": None, "contrast_source": "labels"}]
+    return rgb, [
+        {
+            "index": None,
+            "label": "labels",
+            "color": None,
+            "contrast": None,
+            "contrast_source": "labels",
+        }
+    ]
 
 
 def _is_hex(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == 6 and all(c in "0123456789abcdefABCDEF" for c in value)
+    return (
+        isinstance(value, str)
+        and len(value) == 6
+        and all(c in "0123456789abcdefABCDEF" for c in value)
+    )

@@ -73,7 +73,9 @@ class Sandbox:
         for root in roots or (os.getcwd(),):
             path = Path(os.path.realpath(Path(root).expanduser()))
             if not path.is_dir():
-                raise AccessDeniedError("a --root must be an existing directory", location=str(root))
+                raise AccessDeniedError(
+                    "a --root must be an existing directory", location=str(root)
+                )
             resolved.append(path)
         return cls(tuple(resolved), allow_write=allow_write, allow_remote=allow_remote)
 
@@ -119,7 +121,9 @@ class Sandbox:
                 location=text,
             )
         if is_url(text):
-            raise AccessDeniedError("the server writes only to local paths below its roots", location=text)
+            raise AccessDeniedError(
+                "the server writes only to local paths below its roots", location=text
+            )
         path = self._inside(text)
         for root in self.roots:
             if root == path or root.is_relative_to(path):
@@ -138,12 +142,13 @@ class Sandbox:
         if not isinstance(location, str) or not location.strip():
             raise AccessDeniedError("expected a non-empty path or URL", location=repr(location))
         if "\x00" in location:
-            raise AccessDeniedError("a path may not contain NUL characters", location=repr(location))
+            raise AccessDeniedError(
+                "a path may not contain NUL characters", location=repr(location)
+            )
         return location.strip()
 
     def _inside(self, text: str) -> Path:
-        if text.startswith("file://"):
-            text = text[len("file://") :]
+        text = text.removeprefix("file://")
         given = Path(text).expanduser()
         if not given.is_absolute():
             given = self.roots[0] / given

@@ -26,7 +26,7 @@ from .. import __version__
 from . import tools
 from .safety import Sandbox
 
-__all__ = ["build_server", "TOOL_NAMES"]
+__all__ = ["TOOL_NAMES", "build_server"]
 
 logger = logging.getLogger("ngff.mcp")
 
@@ -59,10 +59,14 @@ For plates, `plate_summary` lists the wells and `well_thumbnail` shows a field o
 class Problem(BaseModel):
     """One broken rule of the OME-Zarr specification."""
 
-    path: str = Field(description="Where: JSON path in the metadata and/or store key ('' for the whole node).")
+    path: str = Field(
+        description="Where: JSON path in the metadata and/or store key ('' for the whole node)."
+    )
     rule: str = Field(description="Stable identifier of the rule, e.g. 'axes.order'.")
     message: str = Field(description="What is wrong, with the spec quote it comes from.")
-    severity: Literal["error", "warning"] = Field(description="'error' (MUST) or 'warning' (SHOULD).")
+    severity: Literal["error", "warning"] = Field(
+        description="'error' (MUST) or 'warning' (SHOULD)."
+    )
 
 
 class ValidationReport(BaseModel):
@@ -70,7 +74,9 @@ class ValidationReport(BaseModel):
 
     ok: bool = Field(description="True when no problem has error severity.")
     version: str | None = Field(description="OME-Zarr version checked against.")
-    kind: str | None = Field(description="Node kind at the top: image, label, plate, well, collection...")
+    kind: str | None = Field(
+        description="Node kind at the top: image, label, plate, well, collection..."
+    )
     problems: list[Problem] = Field(description="Every problem found.")
 
 
@@ -81,7 +87,9 @@ class ConvertResult(BaseModel):
     version: str = Field(description="OME-Zarr version written.")
     dims: list[str] = Field(description="Axis names in stored order.")
     dtype: str = Field(description="Pixel data type.")
-    levels: list[list[int]] = Field(description="Shape of every pyramid level, full resolution first.")
+    levels: list[list[int]] = Field(
+        description="Shape of every pyramid level, full resolution first."
+    )
     chunks: list[int] = Field(description="Chunk shape of level 0 (inner chunks when sharded).")
 
 
@@ -94,7 +102,9 @@ class RegionStatistics(BaseModel):
     """Statistics of a region of one pyramid level."""
 
     level: int = Field(description="Pyramid level read.")
-    dims: list[str] = Field(description="Axes kept in the region (axes given a single index are dropped).")
+    dims: list[str] = Field(
+        description="Axes kept in the region (axes given a single index are dropped)."
+    )
     shape: list[int] = Field(description="Shape of the region.")
     dtype: str = Field(description="Pixel data type.")
     selection: dict[str, int | str] = Field(description="Index or start:stop[:step] used per axis.")
@@ -104,7 +114,9 @@ class RegionStatistics(BaseModel):
     std: float | None = Field(description="Standard deviation of the finite values.")
     nan_count: int = Field(description="Number of NaN or infinite values.")
     histogram: Histogram = Field(description="Histogram of the finite values.")
-    values: Any = Field(description="The values as nested lists (row-major over dims), or None when the region has more than max_values elements.")
+    values: Any = Field(
+        description="The values as nested lists (row-major over dims), or None when the region has more than max_values elements."
+    )
 
 
 class WellEntry(BaseModel):
@@ -117,7 +129,9 @@ class FirstWell(BaseModel):
     path: str = Field(description="Path of the first well listed.")
     fields: int | None = Field(default=None, description="Number of fields of view in it.")
     field_paths: list[str] | None = Field(default=None, description="Paths of its fields.")
-    error: str | None = Field(default=None, description="Why it could not be opened, if it could not.")
+    error: str | None = Field(
+        default=None, description="Why it could not be opened, if it could not."
+    )
 
 
 class AcquisitionEntry(BaseModel):
@@ -138,9 +152,13 @@ class PlateSummary(BaseModel):
     well_count: int = Field(description="Number of wells present.")
     wells: list[WellEntry] = Field(description="The wells present.")
     field_count: int | None = Field(description="Most fields per well, as the plate states it.")
-    first_well: FirstWell | None = Field(description="Fields of the first well (writers give every well the same).")
+    first_well: FirstWell | None = Field(
+        description="Fields of the first well (writers give every well the same)."
+    )
     acquisitions: list[AcquisitionEntry]
-    grid: list[str] = Field(description="One string per row: '#' where a well is present, '.' where not.")
+    grid: list[str] = Field(
+        description="One string per row: '#' where a well is present, '.' where not."
+    )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -174,30 +192,46 @@ def _image_result(png: bytes, details: dict[str, Any]) -> CallToolResult:
 
     return CallToolResult(
         content=[
-            ImageContent(type="image", data=base64.b64encode(png).decode("ascii"), mime_type="image/png"),
+            ImageContent(
+                type="image", data=base64.b64encode(png).decode("ascii"), mime_type="image/png"
+            ),
             TextContent(type="text", text=json.dumps(details)),
         ],
         structured_content=details,
     )
 
 
-_READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+_READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
 
 Location = Annotated[
     str,
-    Field(description="Path of the store (directory, .ozx or a node inside a store, e.g. 'plate.zarr/A/1/0'), absolute or relative to the first root; or a URL when allowed."),
+    Field(
+        description="Path of the store (directory, .ozx or a node inside a store, e.g. 'plate.zarr/A/1/0'), absolute or relative to the first root; or a URL when allowed."
+    ),
 ]
 Level = Annotated[
     int | None,
-    Field(description="Pyramid level, 0 = full resolution, negative counts from the coarsest; default: the finest level fitting max_size."),
+    Field(
+        description="Pyramid level, 0 = full resolution, negative counts from the coarsest; default: the finest level fitting max_size."
+    ),
 ]
 Channels = Annotated[
     list[int] | None,
-    Field(description="Channel indices to show together (colours and contrast from OMERO); default: the active channels (at most the first 8)."),
+    Field(
+        description="Channel indices to show together (colours and contrast from OMERO); default: the active channels (at most the first 8)."
+    ),
 ]
-ZIndex = Annotated[int | None, Field(description="z plane as a full-resolution index; default: the middle plane.")]
-TIndex = Annotated[int | None, Field(description="Time point as a full-resolution index; default: 0.")]
-MaxSize = Annotated[int, Field(ge=16, le=2048, description="Largest side of the picture in pixels.")]
+ZIndex = Annotated[
+    int | None, Field(description="z plane as a full-resolution index; default: the middle plane.")
+]
+TIndex = Annotated[
+    int | None, Field(description="Time point as a full-resolution index; default: 0.")
+]
+MaxSize = Annotated[
+    int, Field(ge=16, le=2048, description="Largest side of the picture in pixels.")
+]
 
 
 # --------------------------------------------------------------------------- the server
@@ -221,7 +255,11 @@ def build_server(sandbox: Sandbox) -> MCPServer:
         title="ngff OME-Zarr tools",
         instructions=_INSTRUCTIONS
         + f"\nRoots: {', '.join(str(r) for r in sandbox.roots)}. "
-        + ("Writing is allowed. " if sandbox.allow_write else "Read-only: convert and set_orientation are refused. ")
+        + (
+            "Writing is allowed. "
+            if sandbox.allow_write
+            else "Read-only: convert and set_orientation are refused. "
+        )
         + ("URLs are allowed." if sandbox.allow_remote else "URLs are refused."),
         version=__version__,
         log_level="WARNING",
@@ -231,7 +269,9 @@ def build_server(sandbox: Sandbox) -> MCPServer:
     @server.tool(annotations=_READ_ONLY)
     async def info(
         location: Location,
-        measure_size: Annotated[bool, Field(description="Add up the bytes stored (walks a local store).")] = True,
+        measure_size: Annotated[
+            bool, Field(description="Add up the bytes stored (walks a local store).")
+        ] = True,
     ) -> dict[str, Any]:
         """Describe an OME-Zarr image, label image, plate, well or collection without reading pixels.
 
@@ -245,26 +285,68 @@ def build_server(sandbox: Sandbox) -> MCPServer:
     @server.tool(annotations=_READ_ONLY)
     async def validate(
         location: Location,
-        strict: Annotated[bool, Field(description="Treat SHOULD rules (warnings) as errors.")] = False,
+        strict: Annotated[
+            bool, Field(description="Treat SHOULD rules (warnings) as errors.")
+        ] = False,
     ) -> ValidationReport:
         """Check a store against every rule of the OME-Zarr specification (0.1-0.5, RFC-4, HCS).
 
         `ok` is false when a MUST rule is broken (or a SHOULD rule with strict=true); each
         problem names the metadata path, the rule and what the spec says.
         """
-        return ValidationReport(**await _run(call(tools.validate, sandbox, location, strict=strict)))
+        return ValidationReport(
+            **await _run(call(tools.validate, sandbox, location, strict=strict))
+        )
 
-    @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False))
+    @server.tool(
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+        )
+    )
     async def convert(
         ctx: Context,
-        input: Annotated[str, Field(description="Image to convert: .npy, TIFF, OME-TIFF, ImageJ TIFF, or an OME-Zarr image to re-write (e.g. 0.4 to 0.5).")],
-        output: Annotated[str, Field(description="Destination store, e.g. 'out.ome.zarr' (below a root).")],
-        version: Annotated[Literal["0.4", "0.5"], Field(description="OME-Zarr version: 0.5 (Zarr v3, can shard) or 0.4 (Zarr v2).")] = "0.5",
-        chunks: Annotated[int | list[int] | dict[str, int] | None, Field(description="Chunk shape: one size for the space axes, one per axis, or {axis: size}; default: automatic.")] = None,
-        shards: Annotated[Literal["auto"] | int | list[int] | dict[str, int] | None, Field(description="0.5 only: chunks per shard ('auto', one number, one per axis or {axis: n}); default: no sharding.")] = None,
-        codec: Annotated[str | None, Field(description="blosc-zstd (default), blosc-lz4, zstd, gzip, lz4 or none, optionally with ':level' (e.g. 'zstd:5').")] = None,
-        method: Annotated[Literal["gaussian", "mean", "nearest", "mode", "min", "max"] | None, Field(description="Downsampling method; default gaussian (mode for labels).")] = None,
-        levels: Annotated[int | None, Field(ge=1, description="Number of pyramid levels; default: halve until a level fits one chunk.")] = None,
+        input: Annotated[
+            str,
+            Field(
+                description="Image to convert: .npy, TIFF, OME-TIFF, ImageJ TIFF, or an OME-Zarr image to re-write (e.g. 0.4 to 0.5)."
+            ),
+        ],
+        output: Annotated[
+            str, Field(description="Destination store, e.g. 'out.ome.zarr' (below a root).")
+        ],
+        version: Annotated[
+            Literal["0.4", "0.5"],
+            Field(description="OME-Zarr version: 0.5 (Zarr v3, can shard) or 0.4 (Zarr v2)."),
+        ] = "0.5",
+        chunks: Annotated[
+            int | list[int] | dict[str, int] | None,
+            Field(
+                description="Chunk shape: one size for the space axes, one per axis, or {axis: size}; default: automatic."
+            ),
+        ] = None,
+        shards: Annotated[
+            Literal["auto"] | int | list[int] | dict[str, int] | None,
+            Field(
+                description="0.5 only: chunks per shard ('auto', one number, one per axis or {axis: n}); default: no sharding."
+            ),
+        ] = None,
+        codec: Annotated[
+            str | None,
+            Field(
+                description="blosc-zstd (default), blosc-lz4, zstd, gzip, lz4 or none, optionally with ':level' (e.g. 'zstd:5')."
+            ),
+        ] = None,
+        method: Annotated[
+            Literal["gaussian", "mean", "nearest", "mode", "min", "max"] | None,
+            Field(description="Downsampling method; default gaussian (mode for labels)."),
+        ] = None,
+        levels: Annotated[
+            int | None,
+            Field(
+                ge=1,
+                description="Number of pyramid levels; default: halve until a level fits one chunk.",
+            ),
+        ] = None,
         overwrite: Annotated[bool, Field(description="Replace the output if it exists.")] = False,
     ) -> ConvertResult:
         """Write an OME-Zarr multiscale pyramid from an image file or another OME-Zarr image.
@@ -279,8 +361,18 @@ def build_server(sandbox: Sandbox) -> MCPServer:
             state["done"], state["total"] = done, total
 
         work = call(
-            tools.convert, sandbox, input, output, version=version, chunks=chunks, shards=shards,
-            codec=codec, method=method, levels=levels, overwrite=overwrite, progress=progress,
+            tools.convert,
+            sandbox,
+            input,
+            output,
+            version=version,
+            chunks=chunks,
+            shards=shards,
+            codec=codec,
+            method=method,
+            levels=levels,
+            overwrite=overwrite,
+            progress=progress,
         )
         result: dict[str, Any] = {}
         failure: list[ToolError] = []
@@ -322,16 +414,42 @@ def build_server(sandbox: Sandbox) -> MCPServer:
         after the picture says which level, indices, channels and contrast were used.
         """
         png, details = await _run(
-            call(tools.thumbnail, sandbox, location, level=level, channels=channels, z=z, t=t, max_size=max_size)
+            call(
+                tools.thumbnail,
+                sandbox,
+                location,
+                level=level,
+                channels=channels,
+                z=z,
+                t=t,
+                max_size=max_size,
+            )
         )
         return _image_result(png, details)
 
     @server.tool(annotations=_READ_ONLY)
     async def read_region(
         location: Location,
-        level: Annotated[int, Field(description="Pyramid level, 0 = full resolution; negative counts from the coarsest.")] = 0,
-        slices: Annotated[dict[str, int | str | list[int | None]] | None, Field(description="Per axis name: an index (5), 'start:stop[:step]' ('0:64') or [start, stop]; axes left out are read whole. Indices are at the chosen level.")] = None,
-        max_values: Annotated[int, Field(ge=0, le=4096, description="Return the values themselves when the region has at most this many elements.")] = 256,
+        level: Annotated[
+            int,
+            Field(
+                description="Pyramid level, 0 = full resolution; negative counts from the coarsest."
+            ),
+        ] = 0,
+        slices: Annotated[
+            dict[str, int | str | list[int | None]] | None,
+            Field(
+                description="Per axis name: an index (5), 'start:stop[:step]' ('0:64') or [start, stop]; axes left out are read whole. Indices are at the chosen level."
+            ),
+        ] = None,
+        max_values: Annotated[
+            int,
+            Field(
+                ge=0,
+                le=4096,
+                description="Return the values themselves when the region has at most this many elements.",
+            ),
+        ] = 256,
     ) -> RegionStatistics:
         """Read a region of one pyramid level: min, max, mean, std, NaN count, a 16-bin histogram,
         and the values themselves when the region is small.
@@ -339,7 +457,16 @@ def build_server(sandbox: Sandbox) -> MCPServer:
         Regions above 16 Mi elements are refused; pick a coarser level or a smaller region.
         """
         return RegionStatistics(
-            **await _run(call(tools.read_region, sandbox, location, level=level, slices=slices, max_values=max_values))
+            **await _run(
+                call(
+                    tools.read_region,
+                    sandbox,
+                    location,
+                    level=level,
+                    slices=slices,
+                    max_values=max_values,
+                )
+            )
         )
 
     @server.tool(annotations=_READ_ONLY)
@@ -351,9 +478,13 @@ def build_server(sandbox: Sandbox) -> MCPServer:
 
     @server.tool(annotations=_READ_ONLY)
     async def well_thumbnail(
-        location: Annotated[str, Field(description="Path of the plate store (or a URL when allowed).")],
+        location: Annotated[
+            str, Field(description="Path of the plate store (or a URL when allowed).")
+        ],
         row: Annotated[str | int, Field(description="Row name ('B') or 0-based row index.")],
-        column: Annotated[str | int, Field(description="Column name ('3') or 0-based column index.")],
+        column: Annotated[
+            str | int, Field(description="Column name ('3') or 0-based column index.")
+        ],
         field: Annotated[int, Field(description="Field of view index within the well.")] = 0,
         level: Level = None,
         channels: Channels = None,
@@ -366,20 +497,37 @@ def build_server(sandbox: Sandbox) -> MCPServer:
         """
         png, details = await _run(
             call(
-                tools.well_thumbnail, sandbox, location, row, column, field=field, level=level,
-                channels=channels, z=z, t=t, max_size=max_size,
+                tools.well_thumbnail,
+                sandbox,
+                location,
+                row,
+                column,
+                field=field,
+                level=level,
+                channels=channels,
+                z=z,
+                t=t,
+                max_size=max_size,
             )
         )
         return _image_result(png, details)
 
     async def set_orientation(
-        location: Annotated[str, Field(description="Path of the image store whose axes to annotate.")],
+        location: Annotated[
+            str, Field(description="Path of the image store whose axes to annotate.")
+        ],
         orientation: Annotated[
             str | dict[str, str | None],
-            Field(description="RFC-4 anatomical orientation: a letter code such as 'RAS' or 'LPS' (letters in x, y, z order, each naming the side that axis points to), or {axis: term}, e.g. {'x': 'left-to-right', 'y': 'posterior-to-anterior', 'z': 'inferior-to-superior'}; null removes an axis' orientation."),
+            Field(
+                description="RFC-4 anatomical orientation: a letter code such as 'RAS' or 'LPS' (letters in x, y, z order, each naming the side that axis points to), or {axis: term}, e.g. {'x': 'left-to-right', 'y': 'posterior-to-anterior', 'z': 'inferior-to-superior'}; null removes an axis' orientation."
+            ),
         ],
-        path: Annotated[str, Field(description="Group path of the image inside the store ('' for the root).")] = "",
-        labels: Annotated[bool, Field(description="Also set it on the image's label images.")] = True,
+        path: Annotated[
+            str, Field(description="Group path of the image inside the store ('' for the root).")
+        ] = "",
+        labels: Annotated[
+            bool, Field(description="Also set it on the image's label images.")
+        ] = True,
     ) -> dict[str, Any]:
         """Set the RFC-4 anatomical orientation of an image's space axes.
 
@@ -394,7 +542,12 @@ def build_server(sandbox: Sandbox) -> MCPServer:
     if orientation_available():
         server.add_tool(
             set_orientation,
-            annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False),
+            annotations=ToolAnnotations(
+                read_only_hint=False,
+                destructive_hint=False,
+                idempotent_hint=True,
+                open_world_hint=False,
+            ),
         )
     return server
 

@@ -18,14 +18,14 @@ from .render import render_plane
 from .safety import Sandbox
 
 __all__ = [
-    "info",
-    "validate",
     "convert",
-    "thumbnail",
-    "read_region",
+    "info",
     "plate_summary",
-    "well_thumbnail",
+    "read_region",
     "set_orientation",
+    "thumbnail",
+    "validate",
+    "well_thumbnail",
 ]
 
 
@@ -69,7 +69,8 @@ def _image_at(node: Any, location: str) -> Image:
         return node.images[node.series_paths[0]]
     if isinstance(node, Plate):
         raise NgffError(
-            "this is a plate; use well_thumbnail (or plate_summary) to look inside it", location=location
+            "this is a plate; use well_thumbnail (or plate_summary) to look inside it",
+            location=location,
         )
     raise NgffError(f"cannot show a {type(node).__name__}", location=location)
 
@@ -168,12 +169,17 @@ def plate_summary(sandbox: Sandbox, location: str) -> dict[str, Any]:
         ref = plate.wells[0]
         try:
             well = plate.load_well(ref.path)
-            first = {"path": ref.path, "fields": len(well.field_paths), "field_paths": list(well.field_paths)}
+            first = {
+                "path": ref.path,
+                "fields": len(well.field_paths),
+                "field_paths": list(well.field_paths),
+            }
         except NgffError as exc:
             first = {"path": ref.path, "error": str(exc)}
     present = {(w["row"], w["column"]) for w in wells}
     grid = [
-        "".join("#" if (row, column) in present else "." for column in plate.columns) for row in plate.rows
+        "".join("#" if (row, column) in present else "." for column in plate.columns)
+        for row in plate.rows
     ]
     return {
         "location": plate.location,
@@ -186,7 +192,12 @@ def plate_summary(sandbox: Sandbox, location: str) -> dict[str, Any]:
         "field_count": plate.metadata.field_count,
         "first_well": first,
         "acquisitions": [
-            {"id": a.id, "name": a.name, "maximum_field_count": a.maximum_field_count, "description": a.description}
+            {
+                "id": a.id,
+                "name": a.name,
+                "maximum_field_count": a.maximum_field_count,
+                "description": a.description,
+            }
             for a in plate.acquisitions
         ],
         "grid": grid,
@@ -212,7 +223,8 @@ def well_thumbnail(
     count = len(well.fields)
     if not -count <= field < count:
         raise NgffError(
-            f"well {well.path!r} has {count} field(s); field {field} does not exist", location=plate.location
+            f"well {well.path!r} has {count} field(s); field {field} does not exist",
+            location=plate.location,
         )
     image = well.fields[field]
     png, details = _picture(image, level=level, channels=channels, z=z, t=t, max_size=max_size)
@@ -241,9 +253,16 @@ def convert(
     source = sandbox.readable(input)
     target = sandbox.writable(output)
     if os.path.lexists(target) and not overwrite:
-        raise NgffError("the destination exists; pass overwrite=true to replace it", location=target)
+        raise NgffError(
+            "the destination exists; pass overwrite=true to replace it", location=target
+        )
     options: dict[str, Any] = {"version": version, "overwrite": overwrite, "progress": progress}
-    for key, value in (("chunks", chunks), ("shards", shards), ("codec", codec), ("method", method)):
+    for key, value in (
+        ("chunks", chunks),
+        ("shards", shards),
+        ("codec", codec),
+        ("method", method),
+    ):
         if value is not None:
             options[key] = value
     image = _open_ome_image(source)
@@ -257,7 +276,9 @@ def convert(
         if levels is not None:
             from ..convert import level_factors
 
-            options["scale_factors"] = level_factors(image.shape, image.dims, image.scales[0], levels)
+            options["scale_factors"] = level_factors(
+                image.shape, image.dims, image.scales[0], levels
+            )
         written = write(image, target, **options)
     return {
         "output": target,
