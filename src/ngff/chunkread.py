@@ -22,6 +22,7 @@ import math
 import os
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -252,8 +253,26 @@ def _fill_ok(fill: Any, dtype: np.dtype) -> bool:
     return True
 
 
-def chunk_reader(array: Any, where: str, directory: Path | None, fallback: Any) -> ChunkReader | None:
-    """A :class:`ChunkReader` over ``array`` stored in ``directory``, or None if unsupported."""
+class DirectoryFiles:
+    """Chunk files of an array stored in a local directory (one file per key)."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+
+    @contextmanager
+    def open(self, key: str):
+        """``(fd, base offset, size)`` of the file holding ``key``; FileNotFoundError if absent."""
+        with open(self.directory / key, "rb") as f:
+            yield f.fileno(), 0, os.fstat(f.fileno()).st_size
+
+
+def chunk_reader(array: Any, where: str, directory: Any, fallback: Any) -> ChunkReader | None:
+    """A :class:`ChunkReader` over ``array``, or None if unsupported.
+
+    ``directory`` is the array's local folder, or an object with the ``open(key)`` of
+    :class:`DirectoryFiles` (e.g. :class:`ngff.ozx.chunks.ArchiveFiles` for STORED
+    entries of a local ``.ozx``); None disables the fast path.
+    """
     if directory is None:
         return None
     try:
@@ -262,7 +281,8 @@ def chunk_reader(array: Any, where: str, directory: Path | None, fallback: Any) 
         return None
     if layout is None:
         return None
-    return ChunkReader(layout, where, Path(directory), fallback)
+    files = DirectoryFiles(Path(directory)) if isinstance(directory, (str, os.PathLike)) else directory
+    return ChunkReader(layout, where, files, fallback)
 
 
 # --------------------------------------------------------------------------- reader
@@ -275,10 +295,11 @@ class ChunkReader:
     under ``directory``; all others are passed to ``fallback``.
     """
 
-    def __init__(self, layout: dict[str, Any], where: str, directory: Path, fallback: Any):
+    def __init__(self, layout: dict[str, Any], where: str, directory: Any, fallback: Any):
         self._layout = layout
         self.where = where
-        self.directory = directory
+        # DirectoryFiles or another ``open(key)`` provider (a plain folder is wrapped)
+        self.directory = DirectoryFiles(directory) if isinstance(directory, (str, os.PathLike)) else directory
         self.fallback = fallback
         self.shape = layout["shape"]
         self.dtype = layout["dtype"]
@@ -374,15 +395,15 @@ class ChunkReader:
                 selection.append(slice(s, e) if kept else s)
         return np.array(block[tuple(selection)], dtype=self.dtype, copy=True)
 
-    def _decode(self, key: str, path: Path, offset: int, nbytes: int | None, start: int, stop: int) -> Any:
-        """Bytes ``start:stop`` of the decoded chunk stored in ``path`` (None: no such file)."""
+    def _decode(self, key: str, path: str, offset: int, nbytes: int | None, start: int, stop: int) -> Any:
+        """Bytes ``start:stop`` of the decoded chunk stored under key ``path`` (None: absent)."""
         compressor = self._layout["compressor"]
         chunk_nbytes = self._chunk_items * self.dtype.itemsize
         try:
-            with open(path, "rb") as f:
-                fd = f.fileno()
+            with self.directory.open(path) as (fd, base, size):
+                offset += base
                 if nbytes is None:
-                    nbytes = os.fstat(fd).st_size
+                    nbytes = size
                 if compressor is None:
                     if nbytes != chunk_nbytes:
                         raise ValueError(f"uncompressed chunk holds {nbytes} bytes, expected {chunk_nbytes}")
@@ -409,7 +430,7 @@ class ChunkReader:
     def _where(self, key: str) -> str:
         return f"{self.where.rstrip('/')}/{key}"
 
-    def _locate(self, coords: tuple[int, ...]) -> tuple[str, Path | None, int, int | None]:
+    def _locate(self, coords: tuple[int, ...]) -> tuple[str, str | None, int, int | None]:
         """(key, file, offset, size) of the encoded inner chunk at ``coords``.
 
         The file is None when the chunk is absent; the size is None for a whole file.
@@ -418,7 +439,7 @@ class ChunkReader:
         encode_key = self._layout["encode_key"]
         if sharding is None:
             key = encode_key(coords)
-            return key, self.directory / key, 0, None
+            return key, key, 0, None
         per_shard = sharding["per_shard"]
         shard = tuple(k // p for k, p in zip(coords, per_shard))
         key = encode_key(shard)
@@ -426,14 +447,13 @@ class ChunkReader:
         for k, p in zip(coords, per_shard):
             position = position * p + k % p
         label = f"{key} (inner chunk {'.'.join(map(str, coords))})"
-        path = self.directory / key
+        path = key
         try:
-            with open(path, "rb") as f:
-                index = self._shard_index(shard, f, key, sharding)
+            with self.directory.open(key) as (fd, base, size):
+                index = self._shard_index(shard, fd, base, size, key, sharding)
                 offset, nbytes = (int(v) for v in index[position])
                 if offset == _EMPTY and nbytes == _EMPTY:
                     return label, None, 0, None
-                size = os.fstat(f.fileno()).st_size
                 if offset + nbytes > size:
                     raise StoreError(
                         f"shard index of {key!r} points past the end of the shard "
@@ -446,19 +466,18 @@ class ChunkReader:
         except OSError as exc:
             raise StoreError(f"cannot read chunk {label!r}: {exc.strerror or exc}", location=self._where(key)) from exc
 
-    def _shard_index(self, shard: tuple[int, ...], f: Any, key: str, sharding: dict[str, Any]) -> np.ndarray:
+    def _shard_index(self, shard: tuple[int, ...], fd: int, base: int, size: int, key: str, sharding: dict[str, Any]) -> np.ndarray:
         with self._lock:
             index = self._indexes.get(shard)
             if index is not None:
                 self._indexes.move_to_end(shard)
                 return index
         nbytes = sharding["index_nbytes"]
-        size = os.fstat(f.fileno()).st_size
         if size < nbytes:
             raise StoreError(
                 f"shard {key!r} is {size} bytes, shorter than its {nbytes}-byte index", location=self._where(key)
             )
-        raw = os.pread(f.fileno(), nbytes, size - nbytes if sharding["at_end"] else 0)
+        raw = os.pread(fd, nbytes, base + (size - nbytes if sharding["at_end"] else 0))
         if len(raw) != nbytes:
             raise StoreError(f"short read of the index of shard {key!r}", location=self._where(key))
         entries = math.prod(sharding["per_shard"])

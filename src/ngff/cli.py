@@ -855,18 +855,31 @@ def _manifest_has_reader(text: str) -> bool:
     return any(line.strip().startswith("readers:") for line in text.splitlines())
 
 
-def open_in_napari(path: Path) -> None:  # pragma: no cover - needs a display
-    """Open ``path`` in a napari viewer through the napari-ngff reader and run the event loop."""
+def open_in_napari(path: Path, *, screenshot: Path | None = None) -> None:
+    """Open ``path`` in a napari viewer through the napari-ngff reader.
+
+    Runs the event loop until the window is closed; with ``screenshot``, renders one
+    frame into that PNG instead, prints the layers and returns.
+    """
     import napari  # deliberately local: napari (and Qt) are optional and slow to import
 
-    viewer = napari.Viewer()
+    viewer = napari.Viewer()  # shown even for a screenshot: a hidden canvas renders black
     viewer.open(str(path), plugin="napari-ngff")
-    napari.run()
+    if screenshot is None:
+        napari.run()
+        return
+    viewer.screenshot(str(screenshot), canvas_only=True, flash=False)
+    for layer in viewer.layers:
+        levels = len(layer.data) if getattr(layer, "multiscale", False) else 1
+        _stdout().print(f"layer {layer.name!r}: {type(layer).__name__}, {levels} level(s), visible={layer.visible}")
+    _stdout().print(f"screenshot: {screenshot}")
+    viewer.close()
 
 
 # `ngff mcp`: the command module imports only typer; the MCP SDK loads when the server starts.
 app.command("mcp")(__import__("ngff.mcp.command", fromlist=["mcp_command"]).mcp_command)
 app.add_typer(__import__("ngff._cli_plate", fromlist=["plate_app"]).plate_app, name="plate")
+app.add_typer(__import__("ngff.ozx.cli", fromlist=["ozx_app"]).ozx_app, name="ozx")
 
 
 def main() -> None:

@@ -177,7 +177,7 @@ def _image(store: Store, path: str, spec: Spec, meta: GroupMetadata, wanted: str
         _to_dask(
             a,
             store.where(join(path, d.path)),
-            None if store.root is None else store.root / join(path, d.path),
+            store.chunk_files(join(path, d.path)),
         )
         for a, d in zip(arrays, ms.datasets)
     ]

@@ -278,6 +278,18 @@ class Store:
             raise InvalidMetadataError(f"not a usable Zarr array: {exc}", location=self.where(key)) from exc
         return zarr.Array(async_array)
 
+    def chunk_files(self, path: str) -> Any:
+        """Where :mod:`ngff.chunkread` may read the chunk files of the array at ``path``
+        directly: its local folder, STORED entries of a local archive, or None."""
+        if self.root is not None:
+            return self.root / path
+        archive = getattr(self, "archive", None)
+        if archive is not None:
+            from .ozx.chunks import archive_files
+
+            return archive_files(archive, path)
+        return None
+
     def require_array(self, path: str, *, dimension_separator: str = "/"):
         """Open the array at ``path``; :class:`MissingArrayError` when there is none."""
         node = self.node(path)
