@@ -154,11 +154,10 @@ class FileArray:
         for k, axis in enumerate(self.order):
             file_index[axis] = as_slices[k]
         raw = self._open()
-        if self.kind == "npy":
+        if isinstance(raw, np.memmap):
             # Copy the region out of the memory map and drop its pages at once, so a
             # larger-than-memory file does not pile up in resident memory.
-            block = np.array(raw[tuple(file_index)], copy=True)
-            _release_pages(raw, file_index)
+            block = _copy_released(raw, file_index)
         else:
             block = raw[tuple(file_index)]
             if hasattr(block, "compute"):  # bioio hands out dask arrays
@@ -206,15 +205,54 @@ def open_npy_pixels(path: Path, series: int, options: dict[str, Any]) -> Any:
     return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
+def _copy_released(raw: np.ndarray, index: list[slice]) -> np.ndarray:
+    """``raw[index]`` copied out of a memory map slab by slab along the first axis, each
+    slab's pages released as soon as it is copied (the kernel maps pages around every
+    fault, so a region spanning many planes would otherwise map far more than it reads)."""
+    first = range(*index[0].indices(raw.shape[0]))
+    rest = tuple(index[1:])
+    if len(first) <= 1 or index[0].step not in (None, 1):
+        block = np.array(raw[tuple(index)], copy=True)
+        _release_pages(raw, index)
+        return block
+    probe = raw[(slice(first.start, first.start + 1), *rest)]
+    block = np.empty((len(first), *probe.shape[1:]), dtype=raw.dtype)
+    for k, i in enumerate(first):
+        block[k] = raw[(i, *rest)]
+        _release_pages(raw, [slice(i, i + 1), *rest])
+    return block
+
+
+#: Released ranges are widened to this alignment: the kernel maps whole large folios of
+#: the page cache on a fault (up to 2 MiB), beyond the pages a region actually reads.
+_RELEASE_ALIGN = 2 * 2**20
+
+
 def _release_pages(array: Any, index: list[slice]) -> None:
-    """Let go of the pages of a memory-mapped region (the writer's routine, when it has one)."""
+    """Drop this process's mapping of the pages a region of a memory-mapped array spans."""
+    import mmap
+
+    mapping = getattr(array, "_mmap", None)
+    if mapping is None or not hasattr(mapping, "madvise") or not array.flags.c_contiguous:
+        return
     if any(i.step not in (None, 1) for i in index):
         return
-    try:
-        from ..regions import _release_pages as release
-    except ImportError:  # pragma: no cover - an engine without it
+    bounds = [i.indices(n)[:2] for i, n in zip(index, array.shape)]
+    if any(b <= a for a, b in bounds):
         return
-    release(array, tuple(index))
+    first = [a for a, _ in bounds]
+    last = [b - 1 for _, b in bounds]
+    base = np.frombuffer(mapping, dtype=np.uint8).ctypes.data
+    origin = array.ctypes.data - base
+    lo = origin + int(np.ravel_multi_index(first, array.shape)) * array.itemsize
+    hi = origin + (int(np.ravel_multi_index(last, array.shape)) + 1) * array.itemsize
+    lo -= lo % _RELEASE_ALIGN
+    hi = min(len(mapping), -(-hi // _RELEASE_ALIGN) * _RELEASE_ALIGN)
+    hi -= (hi - lo) % mmap.PAGESIZE if hi == len(mapping) else 0
+    try:
+        mapping.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+    except (OSError, ValueError):
+        pass  # releasing is an optimisation; reading stays correct without it
 
 
 @dataclass(frozen=True)

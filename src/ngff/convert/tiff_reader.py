@@ -257,13 +257,26 @@ def _metadata(
 
 
 def open_tiff_pixels(path: Path, series: int, options: dict[str, Any]) -> tuple[Any, Any]:
-    """One level of a TIFF series as a lazily read zarr array (tiles decoded on demand)."""
+    """One level of a TIFF series: memory-mapped when stored uncompressed in one piece,
+    else a lazily read zarr array over tifffile's store (tiles or strips decoded on demand)."""
     import tifffile
     import zarr
 
     handle = tifffile.TiffFile(path)
     try:
-        store = handle.series[series].aszarr(level=int(options.get("level", 0)))
+        level = int(options.get("level", 0))
+        s = handle.series[series]
+        offset = s.dataoffset if level == 0 else None
+        if offset is not None:
+            # Uncompressed and contiguous: map the file; regions are copied out and their
+            # pages released (FileArray), so this is both the fastest and bounded.
+            import numpy as np
+
+            dtype = np.dtype(s.dtype).newbyteorder(handle.byteorder)
+            array = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=tuple(s.shape))
+            handle.close()
+            return array
+        store = s.aszarr(level=level)
         return zarr.open(store, mode="r"), handle
     except BaseException:
         handle.close()
