@@ -232,7 +232,16 @@ class Transaction:
             self.abort()
             return
         document = {"transaction": self.txid, "moves": [[s, k] for s, k in self.moves]}
-        self.target.put_atomic(JOURNAL_NAME, json.dumps(document).encode())
+        data = json.dumps(document).encode()
+        if isinstance(self.target, LocalTarget):
+            # The journal's own temporary name is listed too, so a kill while writing it
+            # leaves nothing behind once recovered.
+            temp = _temp_key(JOURNAL_NAME, self.txid)
+            self.target.append_line(STAGING_NAME, temp)
+            self.target.write_new(temp, data)
+            self.target.move(temp, JOURNAL_NAME)
+        else:
+            self.target.put_atomic(JOURNAL_NAME, data)
         self.committed = True  # from here on, an interruption is completed by recover()
         _apply(self.target, self.moves)
         self.target.delete(JOURNAL_NAME)

@@ -529,4 +529,8 @@ def validate(
         checked = walker.check_group(root, None)
         version, kind = checked.version, checked.kind
         walker.walk_group(root, checked)
+    from ..update import pending_update  # a killed update leaves chunks of two states until completed
+
+    if pending_update(store) == "committed":
+        f.error("", "store.interrupted-update", "an interrupted update is pending: run ngff.update.recover() or repeat it")
     return f.report(strict=strict, version=version, kind=kind)
