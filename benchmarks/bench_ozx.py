@@ -6,8 +6,10 @@ Usage::
     python benchmarks/bench_ozx.py --quick       # smoke run: 64×256×256
     python benchmarks/bench_ozx.py --write-docs  # also update docs/benchmarks.md, section "Single-file and remote stores"
 
-One sharded OME-Zarr 0.5 pyramid is written by ``ngff.write(..., shards="auto")`` as a
-directory store and packed into an ``.ozx`` archive (:func:`ngff.ozx.pack`); both are
+A sharded OME-Zarr 0.5 pyramid is written by ``ngff.write`` as a directory store in two
+layouts — ``auto`` (the defaults: 128³ chunks, ``shards="auto"``) and ``planes`` (16×256×256
+chunks, one shard per 16 planes: made for viewing planes remotely) — and packed into an
+``.ozx`` archive (:func:`ngff.ozx.pack`); both are
 served by a loopback HTTP server with byte-range support that counts requests
 (``tests/http_range_server.py``).  Each measurement runs in a fresh child process
 (dask threads, 2 workers) and is checked against checksums from the data generator:
@@ -46,9 +48,19 @@ STORES = {
 OPS = ("plane", "full")
 
 
-def dataset_params(quick: bool) -> dict[str, Any]:
+LAYOUTS = {
+    "auto": {"chunks": None, "shards": "auto"},
+    "planes": {"chunks": {"z": 16, "y": 256, "x": 256}, "shards": {"z": 1, "y": 4, "x": 4}},
+}
+
+
+def dataset_params(quick: bool, layout: str) -> dict[str, Any]:
     shape = C.QUICK_SHAPE if quick else C.FULL_SHAPE
-    return {"vol": list(shape), "seed": 0, "shards": "auto", "gen": C.GENERATOR_VERSION, "what": "ozx-1"}
+    options = dict(LAYOUTS[layout])
+    if quick and layout == "planes":
+        options["chunks"] = {"z": 16, "y": 64, "x": 64}
+    return {"vol": list(shape), "seed": 0, "layout": layout, "gen": C.GENERATOR_VERSION, "what": "ozx-1",
+            "options": json.dumps(options, sort_keys=True)}
 
 
 def build(params: dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +75,8 @@ def build(params: dict[str, Any]) -> dict[str, Any]:
         volume = C.volume_dask(shape, params["seed"])
         store = directory / "image.ome.zarr"
         t0 = time.perf_counter()
-        ngff.write(volume, store, dims="zyx", scale={"z": 2.0, "y": 0.5, "x": 0.5}, shards=params["shards"])
+        options = json.loads(params["options"])
+        ngff.write(volume, store, dims="zyx", scale={"z": 2.0, "y": 0.5, "x": 0.5}, **options)
         written = time.perf_counter() - t0
         t0 = time.perf_counter()
         ngff.ozx.pack(store, directory / "image.ozx")
@@ -105,19 +118,44 @@ def child(spec: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    info = C.machine_info()
+    print(f"machine: {C.describe_machine(info)}")
+    sections, passed, failures = [], True, []
+    for layout in args.layouts:
+        text, ok, failed = run_layout(args, layout)
+        sections.append(text)
+        passed &= ok
+        failures += failed
+    header = (
+        f"`python benchmarks/bench_ozx.py{' --quick' if args.quick else ''}` on {C.describe_machine(info)}; "
+        f"median of {args.repeat} runs, each in a fresh process (dask threads, {WORKERS} workers), "
+        "open included; requests counted by the loopback server (127.0.0.1, Range support); "
+        f"targets: local `.ozx` <= {TARGET_LOCAL_RATIO} x the directory, remote `.ozx` open + one plane "
+        f"<= {TARGET_REQUESTS} requests."
+    )
+    report = "\n\n".join([header, *sections])
+    print()
+    print(report)
+    if args.write_docs:
+        C.update_docs_section(C.DOCS_FILE, "Single-file and remote stores", report)
+        print(f"\nwrote section 'Single-file and remote stores' of {C.DOCS_FILE}")
+    if failures:
+        print("\nFAILURES:\n" + "\n".join(failures))
+        return 1
+    return 0 if passed else (2 if args.strict else 0)
+
+
+def run_layout(args: argparse.Namespace, layout: str) -> tuple[str, bool, list[str]]:
     from http_range_server import RangeServer
 
-    params = dataset_params(args.quick)
+    params = dataset_params(args.quick, layout)
     manifest = build(params)
     base = Path(manifest["dir"])
     z = manifest["plane"]
     expected = {"plane": manifest["reference"][f"z{z}"], "full": manifest["reference"]["full"]}
-    info = C.machine_info()
-    print(f"machine: {C.describe_machine(info)}")
     print(
-        f"pyramid {manifest['params']['vol']} uint16, shards {manifest['shard_shape']}, chunks "
-        f"{manifest['chunk_shape']}; archive {C.fmt_bytes(manifest['archive_bytes'])}, packed in "
-        f"{manifest['pack_seconds']} s"
+        f"layout {layout}: {manifest['params']['vol']} uint16, shards {manifest['shard_shape']}, chunks "
+        f"{manifest['chunk_shape']}; archive {C.fmt_bytes(manifest['archive_bytes'])}"
     )
     samples: dict[tuple[str, str], C.Samples] = {}
     requests: dict[tuple[str, str], list[int]] = {}
@@ -136,38 +174,29 @@ def run(args: argparse.Namespace) -> int:
             result = C.run_child([CHILD_SCRIPT, "--child", json.dumps(spec)], timeout=args.timeout)
             return result, server.count
 
-        print("warm-up (untimed) …", flush=True)
+        print("  warm-up (untimed) …", flush=True)
         for store in STORES:
             result, _ = measure(store, "full")
             if not result.ok:
-                print(f"  {store} failed:\n{result.stderr[-3000:]}")
-                return 1
+                return f"{store} failed", False, [f"{layout} {store}: {result.stderr[-3000:]}"]
         for rep in range(args.repeat):
             for op in OPS:
                 for store in STORES:
                     result, count = measure(store, op)
                     if not result.ok:
-                        failures.append(f"{store} {op}: exit {result.returncode}\n{result.stderr[-2000:]}")
+                        failures.append(f"{layout} {store} {op}: exit {result.returncode}\n{result.stderr[-2000:]}")
                         continue
                     if result.data["checksum"] != expected[op]:
-                        failures.append(f"{store} {op}: WRONG DATA")
+                        failures.append(f"{layout} {store} {op}: WRONG DATA")
                     samples.setdefault((store, op), C.Samples()).add(result.data["seconds"])
                     samples.setdefault((store, f"rss_{op}"), C.Samples()).add(result.peak_rss)
                     requests.setdefault((store, op), []).append(count)
             print(f"  repetition {rep + 1}/{args.repeat} done", flush=True)
-    report = render(manifest, samples, requests, info, args)
-    print()
-    print(report["text"])
-    if args.write_docs:
-        C.update_docs_section(C.DOCS_FILE, "Single-file and remote stores", report["text"])
-        print(f"\nwrote section 'Single-file and remote stores' of {C.DOCS_FILE}")
-    if failures:
-        print("\nFAILURES:\n" + "\n".join(failures))
-        return 1
-    return 0 if report["pass"] else (2 if args.strict else 0)
+    text, ok = render(manifest, samples, requests, layout)
+    return text, ok, failures
 
 
-def render(manifest, samples, requests, info, args) -> dict[str, Any]:
+def render(manifest, samples, requests, layout) -> tuple[str, bool]:
     def med(store: str, metric: str) -> float | None:
         s = samples.get((store, metric))
         return s.median if s else None
@@ -205,20 +234,19 @@ def render(manifest, samples, requests, info, args) -> dict[str, Any]:
     )
     text = "\n".join(
         [
-            f"`python benchmarks/bench_ozx.py{' --quick' if args.quick else ''}` on {C.describe_machine(info)}; "
-            f"median of {args.repeat} runs, each in a fresh process (dask threads, {WORKERS} workers), "
-            "open included; requests counted by the loopback server (127.0.0.1, Range support).",
+            f"### Layout `{layout}`",
             "",
-            f"Pyramid: {manifest['params']['vol']} uint16 written by `ngff.write(..., shards='auto')`, level-0 shards "
-            f"{manifest['shard_shape']} of chunks {manifest['chunk_shape']}; archive {C.fmt_bytes(manifest['archive_bytes'])} "
-            f"(packed in {manifest['pack_seconds']} s after a {manifest['write_seconds']} s write).",
+            f"{manifest['params']['vol']} uint16 written by `ngff.write(..., {', '.join(f'{k}={v!r}' for k, v in json.loads(manifest['params']['options']).items())})`: "
+            f"level-0 shards {manifest['shard_shape']} of chunks {manifest['chunk_shape']}; archive "
+            f"{C.fmt_bytes(manifest['archive_bytes'])} (packed in {manifest['pack_seconds']} s after a "
+            f"{manifest['write_seconds']} s write).",
             "",
             table,
             "",
             *checks,
         ]
     )
-    return {"text": text, "pass": passed}
+    return text, passed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
+    parser.add_argument("--layouts", nargs="+", default=list(LAYOUTS), choices=list(LAYOUTS))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

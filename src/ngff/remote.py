@@ -376,6 +376,9 @@ class HttpSource:
     records and usually the whole central directory) and tells the file's size.
     """
 
+    #: a request per read is expensive (see :class:`~ngff.ozx.archive.Archive`)
+    remote = True
+
     def __init__(self, url: str, client: HttpClient | None = None, cache: BlockCache | None = None):
         self.location = url
         self.client = client or HttpClient()
@@ -414,6 +417,8 @@ class HttpSource:
 
 class FsspecSource:
     """An archive on an fsspec file system (``s3://``, ``gs://``, ``memory://``...)."""
+
+    remote = True
 
     def __init__(self, url: str):
         try:

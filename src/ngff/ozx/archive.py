@@ -182,6 +182,10 @@ class Archive:
         self.zip64 = False
         self._cache: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        # Remote archives skip one request per entry: an entry that exactly fills the
+        # space up to the next header has its data at ``limit - size`` (checked against
+        # the local headers read with the metadata; full reads check the CRC).
+        self._infer_offsets = bool(getattr(source, "remote", False))
         self._parse()
         self.version: str | None = None
         self.json_first = False
@@ -451,6 +455,11 @@ class Archive:
         if entry.data_offset is not None:
             return entry.data_offset
         fixed = R.LOCAL.size + len(entry.raw_name)
+        if buffer is None and self._infer_offsets and not entry.flags & R.FLAG_DATA_DESCRIPTOR:
+            inferred = entry.limit - entry.compressed_size
+            if 0 <= inferred - entry.header_offset - fixed <= R.MAX16:
+                entry.data_offset = inferred
+                return inferred
         start = entry.header_offset
         if buffer is not None and start - buffer_start + fixed <= len(buffer):
             head = buffer[start - buffer_start : start - buffer_start + fixed + _LOCAL_EXTRA_GUESS]
@@ -494,6 +503,8 @@ class Archive:
         count = 0
         for entry in meta:
             data_offset = self._local_header(entry, block, start)
+            if data_offset != entry.limit - entry.compressed_size:
+                self._infer_offsets = False  # gaps between entries: read every local header
             raw = block[data_offset - start : data_offset - start + entry.compressed_size]
             with self._lock:
                 self._cache[entry.name] = self._decode(entry, raw)
