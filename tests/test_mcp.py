@@ -40,7 +40,15 @@ import ngff
 from ngff.cli import app
 from ngff.mcp.server import orientation_available
 
-READ_TOOLS = {"info", "validate", "thumbnail", "read_region", "plate_summary", "well_thumbnail"}
+READ_TOOLS = {
+    "list_data",
+    "info",
+    "validate",
+    "thumbnail",
+    "read_region",
+    "plate_summary",
+    "well_thumbnail",
+}
 WRITE_TOOLS = {"convert"} | ({"set_orientation"} if orientation_available() else set())
 
 
@@ -216,6 +224,23 @@ def test_tools_are_listed_with_descriptions_and_schemas(server: Session, writer:
     assert tools["info"].annotations.read_only_hint is True
     assert tools["convert"].annotations.read_only_hint is False
     assert tools["thumbnail"].input_schema["properties"]["max_size"]["maximum"] == 2048
+
+
+def test_list_data_finds_stores_and_files(server: Session, root: Path) -> None:
+    listing = server.call("list_data", {}).structured_content
+    assert listing["folder"] == "."
+    found = {e["path"]: (e["type"], e.get("kind"), e.get("version")) for e in listing["entries"]}
+    assert found["colour.ome.zarr"] == ("zarr", "image", "0.5")
+    assert found["grey.ome.zarr"] == ("zarr", "image", "0.4")
+    assert found["plate.zarr"] == ("zarr", "plate", "0.5")
+    assert found["stack.npy"][0] == "image-file"
+    assert "link.ome.zarr" not in found and listing["links_outside_skipped"] == 1
+    assert not any(path.startswith("plate.zarr/") for path in found)  # stores are not entered
+    assert listing["truncated"] is False
+    limited = server.call("list_data", {"limit": 2}).structured_content
+    assert len(limited["entries"]) == 2 and limited["truncated"] is True
+    outside = server.call("list_data", {"folder": ".."})
+    assert "outside the folders" in _error_text(outside)
 
 
 def test_info_and_validate_equal_the_cli_json(server: Session, root: Path) -> None:

@@ -103,6 +103,27 @@ class Sandbox:
             self._check_links(path)
         return str(path)
 
+    def folder(self, location: str) -> Path:
+        """A folder below the roots to list (symlinks resolved; its contents are not walked).
+
+        Raises
+        ------
+        AccessDeniedError
+            For a URL or a folder outside the roots.
+        """
+        text = self._text(location)
+        if is_url(text):
+            raise AccessDeniedError("only local folders can be listed", location=text)
+        path = self._inside(text)
+        if not path.is_dir():
+            raise AccessDeniedError("not a folder", location=str(path))
+        return path
+
+    def contains(self, path: str | os.PathLike[str]) -> bool:
+        """True when ``path``, with its symlinks resolved, lies below a root."""
+        real = Path(os.path.realpath(path))
+        return any(real == root or real.is_relative_to(root) for root in self.roots)
+
     # ------------------------------------------------------------------ writing
 
     def writable(self, location: str) -> str:

@@ -34,6 +34,7 @@ T = TypeVar("T")
 
 #: Every tool the server offers.
 TOOL_NAMES = (
+    "list_data",
     "info",
     "validate",
     "convert",
@@ -47,7 +48,8 @@ TOOL_NAMES = (
 _INSTRUCTIONS = """\
 Inspect, validate, convert and look at OME-Zarr (OME-NGFF 0.1-0.5) images and HCS plates.
 Locations are paths below the server's root folders (relative paths start at the first
-root), .ozx files, or - when the server allows it - URLs. Start with `info` to learn the
+root), .ozx files, or - when the server allows it - URLs. `list_data` shows what stores and
+image files there are. Then use `info` to learn the
 axes, levels, channels and labels; `thumbnail` shows a plane, `read_region` gives numbers.
 For plates, `plate_summary` lists the wells and `well_thumbnail` shows a field of one.
 """
@@ -66,6 +68,35 @@ class Problem(BaseModel):
     message: str = Field(description="What is wrong, with the spec quote it comes from.")
     severity: Literal["error", "warning"] = Field(
         description="'error' (MUST) or 'warning' (SHOULD)."
+    )
+
+
+class DataEntry(BaseModel):
+    path: str = Field(
+        description="Location to pass to the other tools (relative to the first root when below it)."
+    )
+    type: Literal["zarr", "ozx", "image-file"] = Field(
+        description="'zarr': a Zarr store or group; 'ozx': a zipped OME-Zarr; 'image-file': a file `convert` can read."
+    )
+    kind: str | None = Field(
+        default=None,
+        description="For zarr: image, label, plate, well, collection or labels (None: no OME metadata).",
+    )
+    version: str | None = Field(
+        default=None, description="For zarr: the OME-Zarr version its metadata states."
+    )
+
+
+class DataListing(BaseModel):
+    """What a folder holds."""
+
+    folder: str = Field(description="The folder listed.")
+    entries: list[DataEntry] = Field(
+        description="Stores and image files found, in name order (folders first-come)."
+    )
+    truncated: bool = Field(description="True when more entries exist than the limit.")
+    links_outside_skipped: int = Field(
+        description="Symlinks left out because they lead outside the roots."
     )
 
 
@@ -265,6 +296,24 @@ def build_server(sandbox: Sandbox) -> MCPServer:
         log_level="WARNING",
     )
     call = functools.partial  # tools.* (sandbox, ...) bound to keyword arguments
+
+    @server.tool(annotations=_READ_ONLY)
+    async def list_data(
+        folder: Annotated[
+            str, Field(description="Folder to look in, below a root; default: the first root.")
+        ] = "",
+        depth: Annotated[
+            int, Field(ge=1, le=8, description="How many folder levels to look down.")
+        ] = 2,
+        limit: Annotated[int, Field(ge=1, le=5000, description="Most entries to return.")] = 500,
+    ) -> DataListing:
+        """Find OME-Zarr stores (with their kind and version), .ozx files and image files that
+        `convert` can read, in a folder below the server's roots. Zarr stores are not looked
+        into (use `info`); hidden files and links leading outside the roots are left out.
+        """
+        return DataListing(
+            **await _run(call(tools.list_data, sandbox, folder, depth=depth, limit=limit))
+        )
 
     @server.tool(annotations=_READ_ONLY)
     async def info(

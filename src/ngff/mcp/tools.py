@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..errors import NgffError
@@ -27,6 +28,120 @@ __all__ = [
     "validate",
     "well_thumbnail",
 ]
+
+
+#: File endings of images the converters read (shown by ``list_data``; informative only).
+IMAGE_FILE_SUFFIXES = (
+    ".npy", ".tif", ".tiff", ".btf", ".png", ".jpg", ".jpeg", ".bmp", ".gif",
+    ".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd", ".czi", ".nd2", ".lif",
+)  # fmt: skip
+_ZARR_DOCUMENTS = ("zarr.json", ".zattrs", ".zgroup", ".zarray")
+
+
+def list_data(
+    sandbox: Sandbox, folder: str = "", *, depth: int = 2, limit: int = 500
+) -> dict[str, Any]:
+    """OME-Zarr stores, ``.ozx`` files and convertible image files in a folder below a root.
+
+    Zarr stores are not descended into; links leading outside the roots are left out.
+    """
+    if not 1 <= depth <= 8:
+        raise NgffError(f"depth must be between 1 and 8, got {depth}")
+    top = sandbox.folder(folder or str(sandbox.roots[0]))
+    entries: list[dict[str, Any]] = []
+    skipped = 0
+    truncated = False
+    stack = [(top, 1)]
+    while stack and not truncated:
+        here, level = stack.pop()
+        try:
+            children = sorted(os.scandir(here), key=lambda e: e.name)
+        except OSError:
+            continue
+        folders = []
+        for entry in children:
+            if entry.name.startswith("."):
+                continue
+            if not sandbox.contains(entry.path):
+                skipped += 1  # a link leading out of the roots
+                continue
+            item = _classify(entry)
+            if item is None:
+                if entry.is_dir() and level < depth:
+                    folders.append((Path(entry.path), level + 1))
+                continue
+            if len(entries) >= limit:
+                truncated = True
+                break
+            item["path"] = _shown_path(sandbox, Path(entry.path))
+            entries.append(item)
+        stack.extend(reversed(folders))
+    return {
+        "folder": _shown_path(sandbox, top),
+        "entries": entries,
+        "truncated": truncated,
+        "links_outside_skipped": skipped,
+    }
+
+
+def _shown_path(sandbox: Sandbox, path: Path) -> str:
+    """A path relative to the first root when below it (what tools accept), else absolute."""
+    root = sandbox.roots[0]
+    if path == root:
+        return "."
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def _classify(entry: os.DirEntry[str]) -> dict[str, Any] | None:
+    name = entry.name.lower()
+    if entry.is_file():
+        if name.endswith((".ozx", ".zarr.zip")):
+            return {"type": "ozx"}
+        if name.endswith(IMAGE_FILE_SUFFIXES):
+            return {"type": "image-file"}
+        return None
+    if not entry.is_dir():
+        return None
+    documents = [d for d in _ZARR_DOCUMENTS if os.path.isfile(os.path.join(entry.path, d))]
+    if not documents:
+        return None
+    kind, version = _ome_kind(entry.path)
+    return {"type": "zarr", "kind": kind, "version": version}
+
+
+def _ome_kind(path: str) -> tuple[str | None, str | None]:
+    """Node kind and OME-Zarr version from a group's attributes, read as plain JSON."""
+    import json
+
+    attrs: dict[str, Any] = {}
+    for name in ("zarr.json", ".zattrs"):
+        try:
+            with open(os.path.join(path, name), encoding="utf-8") as f:
+                document = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if isinstance(document, dict):
+            found = document.get("attributes", document) if name == "zarr.json" else document
+            if isinstance(found, dict) and found:
+                attrs = found
+                break
+    ome = attrs.get("ome") if isinstance(attrs.get("ome"), dict) else attrs
+    version = ome.get("version") if isinstance(ome.get("version"), str) else None
+    for key, kind in (
+        ("plate", "plate"),
+        ("well", "well"),
+        ("bioformats2raw.layout", "collection"),
+        ("multiscales", "label" if "image-label" in ome else "image"),
+        ("labels", "labels"),
+    ):
+        if key in ome:
+            value = ome[key]
+            if version is None and key in ("plate", "well") and isinstance(value, dict):
+                version = value.get("version")
+            if version is None and key == "multiscales" and isinstance(value, list) and value:
+                version = value[0].get("version") if isinstance(value[0], dict) else None
+            return kind, version if isinstance(version, str) else None
+    return None, version
 
 
 def info(sandbox: Sandbox, location: str, *, measure: bool = True) -> dict[str, Any]:
