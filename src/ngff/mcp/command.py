@@ -70,6 +70,9 @@ def mcp_command(
         fail(f"the MCP server needs the mcp extra (pip install 'napari-ngff[mcp]'): {exc}")
     server = build_server(sandbox)
     roots = ", ".join(str(r) for r in sandbox.roots)
+    if any(r == Path(r.anchor) or r == Path.home().resolve() for r in sandbox.roots):
+        # Clients often start servers in / or the home folder: the default root would expose it all.
+        typer.echo(f"warning: the server may read everything below {roots}; pass --root", err=True)
     if transport == "stdio":
         # stdout carries the protocol; anything human goes to stderr.
         typer.echo(f"ngff MCP server on stdio; roots: {roots}", err=True)

@@ -357,7 +357,7 @@ def build_server(sandbox: Sandbox) -> MCPServer:
         input: Annotated[
             str,
             Field(
-                description="Image to convert: .npy, TIFF, OME-TIFF, ImageJ TIFF, or an OME-Zarr image to re-write (e.g. 0.4 to 0.5)."
+                description="Image to convert: a file `ngff convert` reads (.npy, TIFF, OME-TIFF, ImageJ TIFF and the other formats installed), or an OME-Zarr image to re-write (e.g. 0.4 to 0.5)."
             ),
         ],
         output: Annotated[
