@@ -37,8 +37,9 @@ from mcp import Client, StdioServerParameters
 from typer.testing import CliRunner
 
 import ngff
-from ngff.cli import app
+from ngff.cli import app, write_demo
 from ngff.mcp.server import orientation_available
+from ngff.samples import DEMO_LABEL_COLORS, synthetic_labels
 
 READ_TOOLS = {
     "list_data",
@@ -132,6 +133,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         chunks=16,
     )
     _write_plate(top / "plate.zarr")
+    write_demo(top / "demo.ome.zarr", shape=(8, 48, 48))  # ngff.samples' volume and "cells" labels
     np.save(top / "stack.npy", COLOUR[1])
     # Outside the root: a store that links inside the root must not open.
     outside = base / "outside"
@@ -245,7 +247,14 @@ def test_list_data_finds_stores_and_files(server: Session, root: Path) -> None:
 
 def test_info_and_validate_equal_the_cli_json(server: Session, root: Path) -> None:
     runner = CliRunner()
-    for location in (root / "colour.ome.zarr", root / "grey.ome.zarr", root / "plate.zarr"):
+    locations = (
+        "colour.ome.zarr",
+        "grey.ome.zarr",
+        "plate.zarr",
+        "demo.ome.zarr",
+        "demo.ome.zarr/labels/cells",
+    )
+    for location in (root / name for name in locations):
         out = runner.invoke(app, ["info", str(location), "--json"])
         assert out.exit_code == 0, out.output
         expected = json.loads(out.stdout)
@@ -323,6 +332,23 @@ def test_thumbnail_png_is_the_requested_plane(server: Session, root: Path) -> No
     assert level > 0
     expected = ngff.read(root / "grey.ome.zarr").levels[level][0].compute()
     np.testing.assert_array_equal(picture, expected)
+
+
+def test_thumbnail_of_the_demo_labels_uses_their_colours(server: Session) -> None:
+    result = server.call("thumbnail", {"location": "demo.ome.zarr/labels/cells", "z": 4})
+    picture = _png(result)
+    cells = synthetic_labels((8, 48, 48))[4]
+    assert picture.shape == (48, 48, 3) and cells.max() > 0
+    for value in np.unique(cells):
+        expected = (
+            (0, 0, 0) if value == 0 else DEMO_LABEL_COLORS[(value - 1) % len(DEMO_LABEL_COLORS)][:3]
+        )
+        assert (picture[cells == value] == expected).all(), value
+    details = json.loads(result.content[1].text)
+    assert (
+        details["location"].endswith("demo.ome.zarr/labels/cells")
+        and details["channels"][0]["contrast_source"] == "labels"
+    )
 
 
 def test_read_region_statistics_and_values(server: Session, root: Path) -> None:
