@@ -400,10 +400,13 @@ def test_plate_summary_and_well_thumbnail(server: Session) -> None:
         np.testing.assert_array_equal(_png(result), pixels)
         details = json.loads(result.content[1].text)
         assert details["well"] == well and details["field"] == f and details["level"] == 0
-    by_index = server.call(
-        "well_thumbnail", {"location": "plate.zarr", "row": 1, "column": 2, "field": -1}
+    # Numbers: row 1 is an index (no row is named "1"); column 3 is the column named "3".
+    by_number = server.call(
+        "well_thumbnail", {"location": "plate.zarr", "row": 1, "column": 3, "field": -1}
     )
-    np.testing.assert_array_equal(_png(by_index), FIELDS[("B/3", 1)])
+    np.testing.assert_array_equal(_png(by_number), FIELDS[("B/3", 1)])
+    by_index = server.call("well_thumbnail", {"location": "plate.zarr", "row": 0, "column": 0})
+    np.testing.assert_array_equal(_png(by_index), FIELDS[("A/1", 0)])  # no column "0": an index
     # A field is also an image location of its own.
     direct = server.call("thumbnail", {"location": "plate.zarr/B/3/0"})
     np.testing.assert_array_equal(_png(direct), FIELDS[("B/3", 0)])

@@ -459,8 +459,10 @@ def build_server(sandbox: Sandbox) -> MCPServer:
 
         Channels are coloured and contrast-stretched with the image's OMERO settings
         (window start-end), or by the plane's 0.5-99.5 percentiles where there are none,
-        and added up. Label images are drawn in their label colours. A JSON text block
-        after the picture says which level, indices, channels and contrast were used.
+        and added up. Label images are drawn in their label colours. A well shows its first
+        field, a bioformats2raw collection its first image; for plates use well_thumbnail.
+        A JSON text block after the picture says which level, indices, channels and
+        contrast were used.
         """
         png, details = await _run(
             call(
@@ -530,9 +532,17 @@ def build_server(sandbox: Sandbox) -> MCPServer:
         location: Annotated[
             str, Field(description="Path of the plate store (or a URL when allowed).")
         ],
-        row: Annotated[str | int, Field(description="Row name ('B') or 0-based row index.")],
+        row: Annotated[
+            str | int,
+            Field(
+                description="Row name ('B'), or a 0-based row index (a number that is a row's name means that row)."
+            ),
+        ],
         column: Annotated[
-            str | int, Field(description="Column name ('3') or 0-based column index.")
+            str | int,
+            Field(
+                description="Column name ('3'; the number 3 also means column '3'), or a 0-based index when no column has that name."
+            ),
         ],
         field: Annotated[int, Field(description="Field of view index within the well.")] = 0,
         level: Level = None,

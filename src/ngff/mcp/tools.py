@@ -334,7 +334,7 @@ def well_thumbnail(
 ) -> tuple[bytes, dict[str, Any]]:
     """PNG bytes of one plane of a field of a well, and what was drawn."""
     plate = _open_plate(sandbox, location)
-    well = plate.well(row, column)
+    well = plate.well(_grid_name(row, plate.rows), _grid_name(column, plate.columns))
     count = len(well.fields)
     if not -count <= field < count:
         raise NgffError(
@@ -345,6 +345,14 @@ def well_thumbnail(
     png, details = _picture(image, level=level, channels=channels, z=z, t=t, max_size=max_size)
     details.update(well=well.path, field=field % count)
     return png, details
+
+
+def _grid_name(value: str | int, names: Sequence[str]) -> str | int:
+    """A number that is a row/column name is that name (agents write column 3 for "3");
+    other numbers stay 0-based indices."""
+    if isinstance(value, int) and str(value) in names:
+        return str(value)
+    return value
 
 
 # --------------------------------------------------------------------------- writing
