@@ -24,7 +24,10 @@ well's field (metadata only, in threads) and pads all tiles to the largest.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import logging
+import math
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -34,12 +37,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import InvalidMetadataError, NgffError, StoreError
+from .errors import InvalidMetadataError, MissingArrayError, NgffError, StoreError
 from .model import (
     Acquisition,
     FieldRef,
     GroupMetadata,
     Image,
+    LazySequence,
     Plate,
     PlateMetadata,
     Well,
@@ -540,7 +544,6 @@ class PlateMosaic:
         Indices of the channels kept (None when the image has no channel axis).
     """
 
-    data: Any
     template: Image
     level: int
     tile_shape: tuple[int, ...]
@@ -549,6 +552,70 @@ class PlateMosaic:
     columns: tuple[str, ...]
     cells: Mapping[str, tuple[int, int]] = dataclass_field(default_factory=dict)
     channels: tuple[int, ...] | None = None
+    fill: Any = 0
+    dtype: np.dtype = dataclass_field(default=np.dtype("uint8"))
+    _source: Any = dataclass_field(default=None, repr=False)
+    _field_path: str = dataclass_field(default="", repr=False)
+    _channel_axis: int | None = dataclass_field(default=None, repr=False)
+
+    @functools.cached_property
+    def data(self) -> dask.array.Array:
+        """The mosaic as a lazy dask array (built on first access; imports dask)."""
+        return _assemble(
+            self._source,
+            self.cells,
+            self._field_path,
+            self.tile_shape,
+            self._channel_axis,
+            self.channels,
+            len(self.rows),
+            len(self.columns),
+            self.gap,
+        )
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the whole mosaic."""
+        out = list(self.tile_shape)
+        for axis, n in ((-2, len(self.rows)), (-1, len(self.columns))):
+            out[axis] = n * self.tile_shape[axis] + max(n - 1, 0) * self.gap
+        return tuple(out)
+
+    @property
+    def nbytes(self) -> int:
+        """Size of the whole mosaic in memory."""
+        return math.prod(self.shape) * self.dtype.itemsize
+
+    def read(self, workers: int | None = None) -> np.ndarray:
+        """The whole mosaic as a numpy array, its tiles read by a pool of threads.
+
+        Much cheaper than computing :attr:`data` with dask for a mosaic of many small
+        tiles (one task per well, no graph): use it for overviews that fit in memory.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        out = np.full(self.shape, self.fill, dtype=self.dtype)
+        axis = self._channel_axis
+        selection: list[Any] = [slice(0, n) for n in self.tile_shape]
+        take = None
+        if axis is not None and self.channels is not None:
+            lo, hi = min(self.channels), max(self.channels) + 1
+            selection[axis] = slice(lo, hi)
+            if tuple(self.channels) != tuple(range(lo, hi)):
+                take = [c - lo for c in self.channels]
+        read_shape = tuple(s.stop - s.start for s in selection)
+
+        def one(item: tuple[str, tuple[int, int]]) -> None:
+            well_path, (r, c) = item
+            tile = _read_tile(self._source, well_path, self._field_path, tuple(selection), read_shape)
+            if take is not None:
+                tile = np.take(tile, take, axis=axis)
+            y, x = self.origin(r, c)
+            out[..., y : y + self.tile_shape[-2], x : x + self.tile_shape[-1]] = tile
+
+        with ThreadPoolExecutor(max_workers=workers or min(16, 4 * (os.cpu_count() or 1))) as pool:
+            list(pool.map(one, self.cells.items()))
+        return out
 
     @property
     def pitch(self) -> tuple[int, int]:
@@ -573,6 +640,7 @@ class _TileSource:
     store: Store
     plate_path: str
     document: NodeDocument | None  # the template level's array document (uniform mode)
+    layout: Mapping[str, Any] | None  # its chunk layout, for direct local reads
     separator: str
     level: int
     level_path: str
@@ -583,16 +651,104 @@ class _TileSource:
     plate: Plate | None  # to open a well properly (non-uniform mode, or fallback)
 
 
+def _direct(source: _TileSource, well_path: str, field_path: str, selection: tuple) -> np.ndarray:
+    """A well's pixels read with the template's array document (no metadata of the well read)."""
+    doc = source.document
+    assert doc is not None
+    path = join(source.plate_path, well_path, field_path, source.level_path)
+    node = NodeDocument(path, doc.zarr_format, "array", doc.attributes, doc.document)
+    layout = source.layout
+    if layout is not None and source.store.root is not None:
+        coords = []
+        for sel, c in zip(selection, layout["chunks"]):
+            k = sel.start // c
+            if (sel.stop - 1) // c != k:
+                break
+            coords.append(k)
+        else:  # the tile lies in one chunk: read and decode it here, without zarr's overhead
+            chunk = _read_chunk(layout, Path(source.store.root) / path, tuple(coords))
+            local = tuple(slice(sel.start - k * c, sel.stop - k * c) for sel, k, c in zip(selection, coords, layout["chunks"]))
+            return chunk[local]
+    array = source.store.open_array(node, dimension_separator=source.separator)
+    return np.asarray(array[selection])
+
+
+def _chunk_layout(document: NodeDocument, separator: str) -> dict[str, Any] | None:
+    """How to find and decode a chunk of an array from its document, or None (zarr reads it).
+
+    Covers what plates are written with: C order, native little-endian numbers, no
+    filters and no sharding, one compressor (any numcodecs codec for Zarr v2; zstd,
+    blosc or gzip for v3).
+    """
+    doc = document.document
+    try:
+        if document.zarr_format == 2:
+            dtype = np.dtype(doc["dtype"])
+            if doc.get("order", "C") != "C" or doc.get("filters") or dtype.byteorder == ">" or dtype.fields:
+                return None
+            compressor = doc.get("compressor")
+            return {
+                "chunks": tuple(int(c) for c in doc["chunks"]),
+                "dtype": dtype,
+                "codec": dict(compressor) if compressor else None,
+                "prefix": "",
+                "separator": doc.get("dimension_separator") or separator,
+                "fill": doc.get("fill_value"),
+            }
+        grid = doc.get("chunk_grid") or {}
+        if grid.get("name") != "regular" or doc.get("storage_transformers"):
+            return None
+        codecs = list(doc.get("codecs") or [])
+        if not codecs or codecs[0].get("name") != "bytes":
+            return None
+        if (codecs[0].get("configuration") or {}).get("endian", "little") != "little" or len(codecs) > 2:
+            return None
+        codec = None
+        if len(codecs) == 2:
+            name = codecs[1].get("name")
+            if name not in ("zstd", "blosc", "gzip"):
+                return None
+            codec = {"id": name}
+        dtype = np.dtype(doc["data_type"])
+        encoding = doc.get("chunk_key_encoding") or {"name": "default"}
+        config = encoding.get("configuration") or {}
+        default = encoding.get("name") == "default"
+        return {
+            "chunks": tuple(int(c) for c in grid["configuration"]["chunk_shape"]),
+            "dtype": dtype,
+            "codec": codec,
+            "prefix": "c" if default else "",
+            "separator": config.get("separator", "/" if default else "."),
+            "fill": doc.get("fill_value"),
+        }
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _read_chunk(layout: Mapping[str, Any], directory: Path, coords: tuple[int, ...]) -> np.ndarray:
+    """Chunk ``coords`` of the array stored in ``directory``, decoded (fill value if absent)."""
+    key = layout["separator"].join(str(k) for k in coords)
+    if layout["prefix"]:
+        key = layout["prefix"] + layout["separator"] + key
+    shape, dtype = layout["chunks"], layout["dtype"]
+    try:
+        raw = (directory / key).read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        fill = layout["fill"]
+        return np.full(shape, 0 if fill is None else fill, dtype=dtype)
+    if layout["codec"] is not None:
+        import numcodecs
+
+        raw = numcodecs.get_codec(dict(layout["codec"])).decode(raw)
+    return np.frombuffer(raw, dtype=dtype, count=math.prod(shape)).reshape(shape)
+
+
 def _read_tile(source: _TileSource, well_path: str, field_path: str, selection: tuple, out_shape: tuple[int, ...]) -> np.ndarray:
     """One tile: the well's pixels at the mosaic level, cropped or padded to ``out_shape``."""
     block = None
     if source.document is not None:
         try:
-            doc = source.document
-            path = join(source.plate_path, well_path, field_path, source.level_path)
-            node = NodeDocument(path, doc.zarr_format, "array", doc.attributes, doc.document)
-            array = source.store.open_array(node, dimension_separator=source.separator)
-            block = np.asarray(array[selection])
+            block = _direct(source, well_path, field_path, selection)
         except Exception as exc:  # wells that are not like the first: open them properly
             _log.debug("ngff: direct tile read of %s failed (%s); opening the well", well_path, exc)
             block = None
@@ -674,43 +830,43 @@ def plate_mosaic(
         position = well_position(plate, ref)
         if position is not None and position not in cells.values():
             cells[ref.path] = position
-    template, template_path = _template(plate, cells, field, acquisition)
+    template, template_path, shapes, dtype = _template(plate, cells, field, acquisition)
     n_levels = len(template.levels)
     if not -n_levels <= level < n_levels:
         raise NgffError(f"level {level} does not exist; the fields have {n_levels} levels", location=template.location)
     level = level % n_levels
     dims = template.dims
     channel_axis = next((i for i, a in enumerate(template.axes) if a.type == "channel"), None)
-    kept = _channel_indices(template, channel_axis, channels)
-    tile = list(template.levels[level].shape)
+    count = shapes[0][channel_axis] if channel_axis is not None else 0
+    kept = _channel_indices(template, channel_axis, count, channels)
+    tile = list(shapes[level])
     if channel_axis is not None and kept is not None:
         tile[channel_axis] = len(kept)
-    document = None
+    document = layout = None
+    spec = get_spec(template.version)
     if uniform:
         document = store.node(join(template.path, template.level_paths[level]))
         if document is None or document.node_type != "array":
             document = None
+        else:
+            layout = _chunk_layout(document, spec.dimension_separator)
     else:
         tile = _largest_tile(plate, cells, field, acquisition, level, tile, channel_axis)
-    spec = get_spec(template.version)
     source = _TileSource(
         store=store,
         plate_path=plate.path,
         document=document,
+        layout=layout,
         separator=spec.dimension_separator,
         level=level,
         level_path=template.level_paths[level],
         field=field,
         acquisition=acquisition,
-        dtype=np.dtype(template.dtype),
+        dtype=dtype,
         fill=fill,
         plate=plate,
     )
-    data = _assemble(
-        source, cells, template_path, tuple(tile), channel_axis, kept, len(plate.rows), len(plate.columns), gap
-    )
     return PlateMosaic(
-        data=data,
         template=template,
         level=level,
         tile_shape=tuple(tile),
@@ -719,12 +875,20 @@ def plate_mosaic(
         columns=plate.columns,
         cells=cells,
         channels=kept,
+        fill=fill,
+        dtype=dtype,
+        _source=source,
+        _field_path=template_path,
+        _channel_axis=channel_axis,
     )
 
 
-def _template(plate: Plate, cells: Mapping[str, tuple[int, int]], field: int | str, acquisition: int | None) -> tuple[Image, str]:
-    """The first well (in plate order) that has the field, opened; and the field's path."""
+def _template(
+    plate: Plate, cells: Mapping[str, tuple[int, int]], field: int | str, acquisition: int | None
+) -> tuple[Image, str, list[tuple[int, ...]], np.dtype]:
+    """The first well (in plate order) that has the field: its image, path, level shapes, dtype."""
     errors = []
+    store = plate.store if plate.store is not None else open_store(plate.location)
     for well_path in cells:
         try:
             well = plate.load_well(well_path)
@@ -733,18 +897,74 @@ def _template(plate: Plate, cells: Mapping[str, tuple[int, int]], field: int | s
             continue
         path = _pick_field(well, field, acquisition)
         if path is not None:
-            return well.fields[well.field_paths.index(path)], path
+            image, shapes, dtype = _open_field(store, join(well.path, path), well.version)
+            return image, path, shapes, dtype
     what = f"field {field!r}" + (f" of acquisition {acquisition}" if acquisition is not None else "")
     detail = f" ({errors[0]})" if errors else ""
     raise NgffError(f"no well of the plate has {what}{detail}", location=plate.location)
 
 
-def _channel_indices(template: Image, axis: int | None, channels: Sequence[int | str] | None) -> tuple[int, ...] | None:
+def _open_field(store: Store, path: str, version: str) -> tuple[Image, list[tuple[int, ...]], np.dtype]:
+    """A field opened like :func:`ngff.reader.read_image`, but its dask levels made on first use.
+
+    Also returns the level shapes and the dtype (from the Zarr arrays), so a mosaic can be
+    planned — and its overview read — without importing dask.
+    """
+    from . import reader
+
+    node, spec, meta = reader._group(store, path, version)
+    where = store.where(path)
+    if meta.kind not in ("image", "label"):
+        raise InvalidMetadataError(
+            "a well field that is not an image", location=where, rule="well images MUST be multiscale images"
+        )
+    ms = meta.multiscales[0]
+    arrays = []
+    for i, dataset in enumerate(ms.datasets):
+        array_node = store.node(join(path, dataset.path))
+        if array_node is None or array_node.node_type != "array":
+            raise MissingArrayError(
+                f"multiscales datasets[{i}] path {dataset.path!r} names no Zarr array",
+                location=store.where(join(path, dataset.path)),
+                rule="each dataset path MUST refer to a Zarr array",
+            )
+        arrays.append(store.open_array(array_node, dimension_separator=spec.dimension_separator))
+    shapes = [tuple(int(n) for n in a.shape) for a in arrays]
+    ndims = {len(shape) for shape in shapes}
+    if len(ndims) != 1:
+        raise InvalidMetadataError(f"levels have different dimensionalities {sorted(ndims)}", location=where)
+    ndim = ndims.pop()
+    if not ms.axes:
+        ms = dataclasses.replace(ms, axes=spec.implied_axes(ndim))
+    if len(ms.axes) != ndim:
+        raise InvalidMetadataError(f"{len(ms.axes)} axes {ms.dims} but the arrays are {ndim}-D", location=where)
+    scales, translations = reader._level_transforms(ms, shapes, where)
+
+    def level(i: int) -> Any:
+        key = join(path, ms.datasets[i].path)
+        return reader._to_dask(arrays[i], store.where(key), None if store.root is None else store.root / key)
+
+    image = Image(
+        location=store.location,
+        path=path,
+        version=spec.version,
+        multiscale=ms,
+        levels=LazySequence(len(arrays), level),  # type: ignore[arg-type]
+        level_paths=tuple(d.path for d in ms.datasets),
+        scales=scales,
+        translations=translations,
+        omero=meta.omero,
+        image_label=meta.image_label,
+        labels=reader._labels_of(store, path, spec) if meta.image_label is None else {},
+    )
+    return image, shapes, np.dtype(arrays[0].dtype)
+
+
+def _channel_indices(template: Image, axis: int | None, count: int, channels: Sequence[int | str] | None) -> tuple[int, ...] | None:
     if axis is None:
         if channels is not None:
             raise NgffError("the fields have no channel axis to select from", location=template.location)
         return None
-    count = template.shape[axis]
     if channels is None:
         return tuple(range(count))
     labels = [c.label for c in template.channels]
