@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ngff import Image
 
 __all__ = [
+    "ORIENTATION_KEY",
     "PROVENANCE_KEY",
     "LayerData",
     "channel_colormap",
@@ -35,6 +36,7 @@ __all__ = [
     "label_colormap",
     "label_colors_from_colormap",
     "label_layers",
+    "orientation_of",
     "properties_from_features",
     "quick_range",
     "store_name",
@@ -46,6 +48,8 @@ LayerData = tuple[Any, dict[str, Any], str]
 
 #: Key of the provenance mapping in ``layer.metadata``.
 PROVENANCE_KEY = "ngff"
+#: Key of the RFC-4 orientation in ``layer.metadata``: ``{axis name: term}`` (space axes).
+ORIENTATION_KEY = "orientation"
 
 #: Elements of the coarsest level read to guess contrast limits when OMERO gives none.
 _RANGE_BUDGET = 4_000_000
@@ -302,9 +306,23 @@ def _window_limits(channel: Any) -> tuple[float, float] | None:
 # --------------------------------------------------------------------------- layers
 
 
+def orientation_of(meta: Mapping[str, Any]) -> dict[str, str | None] | None:
+    """``{axis: term}`` of a layer's metadata (the orientation key, else its provenance axes)."""
+    metadata = meta.get("metadata") or {}
+    value = metadata.get(ORIENTATION_KEY)
+    if isinstance(value, Mapping):
+        return {str(k): (str(v) if v else None) for k, v in value.items()}
+    axes = (metadata.get(PROVENANCE_KEY) or {}).get("axes") or ()
+    found = {a["name"]: a.get("orientation") for a in axes if a.get("type") == "space"}
+    return found if any(found.values()) else None
+
+
 def _provenance(image: Image, kind: str, **extra: Any) -> dict[str, Any]:
-    """What the writer and later editors need to find the data again."""
+    """What the writer and later editors need to find the data again (and the orientation)."""
+    oriented = {a.name: a.orientation for a in image.axes if a.type == "space"}
+    orientation = {ORIENTATION_KEY: oriented} if any(oriented.values()) else {}
     return {
+        **orientation,
         PROVENANCE_KEY: {
             "location": str(image.location),
             "path": image.path,

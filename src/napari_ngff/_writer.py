@@ -41,6 +41,7 @@ from ._layers import (
     PROVENANCE_KEY,
     colormap_hex,
     label_colors_from_colormap,
+    orientation_of,
     properties_from_features,
     unit_to_ome,
 )
@@ -568,6 +569,7 @@ def _write_group(
         method=method,
         scale_factors=_scale_factors(group, options),
         progress=_stage_progress(progress, f"image {first.name}"),
+        orientation=_orientation(group),
     )
     taken: set[str] = set()
     for label in group.labels:
@@ -586,6 +588,14 @@ def _write_group(
             method=options.method or "mode",
             progress=_stage_progress(progress, f"labels {label.name}"),
         )
+
+
+def _orientation(group: _Group) -> dict[str, str | None] | None:
+    """RFC-4 orientation of the first layer (``layer.metadata``), for the axes written."""
+    found = orientation_of(group.first.meta)
+    if not found:
+        return None
+    return {name: value for name, value in found.items() if name in group.dims and name != "c"} or None
 
 
 def _move_into_place(staged: Path, final: Path) -> None:
