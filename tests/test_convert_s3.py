@@ -35,7 +35,10 @@ def s3(monkeypatch):
 
     s3fs.S3FileSystem.clear_instance_cache()
     fs = s3fs.S3FileSystem(client_kwargs={"endpoint_url": endpoint})
-    fs.mkdir("bucket")
+    if not fs.exists("bucket"):  # moto keeps its buckets per process, across servers
+        fs.mkdir("bucket")
+    for key in fs.ls("bucket"):
+        fs.rm(key, recursive=True)
     yield fs
     s3fs.S3FileSystem.clear_instance_cache()
     server.stop()
@@ -66,3 +69,17 @@ def test_unknown_protocol_is_a_clear_error(tmp_path: Path) -> None:
     np.save(tmp_path / "in.npy", np.zeros((8, 8), "uint8"))
     with pytest.raises(ngff.NgffError, match="nosuchproto"):
         ngff.convert(tmp_path / "in.npy", "nosuchproto://bucket/x.zarr")
+
+
+def test_cli_convert_to_s3(tmp_path: Path, s3) -> None:
+    from typer.testing import CliRunner
+
+    from ngff.cli import app
+
+    data = np.arange(30 * 40, dtype="uint16").reshape(30, 40)
+    np.save(tmp_path / "in.npy", data)
+    result = CliRunner().invoke(app, ["convert", str(tmp_path / "in.npy"), "s3://bucket/cli.ome.zarr", "--chunks", "16"])
+    assert result.exit_code == 0, result.output
+    np.testing.assert_array_equal(ngff.read("s3://bucket/cli.ome.zarr").levels[0].compute(), data)
+    result = CliRunner().invoke(app, ["convert", str(tmp_path / "in.npy"), "s3://bucket/cli.ome.zarr"])
+    assert result.exit_code == 2 and "destination exists" in result.output

@@ -573,7 +573,10 @@ def convert(
 
     if not input.exists() and not is_pattern(str(input)):
         _fail(f"{input}: no such file")
-    if (output.exists() or output.is_symlink()) and not overwrite:
+    from .convert.remote import url_from_path
+
+    target: Any = url_from_path(output) or output  # s3://... (Path folds the double slash)
+    if target is output and (output.exists() or output.is_symlink()) and not overwrite:
         _fail(f"{output}: the destination exists; pass --overwrite to replace it")
     options: dict[str, Any] = {"version": version, "overwrite": overwrite}
     if chunks is not None:
@@ -603,7 +606,7 @@ def convert(
         ) as progress:
             image = run_convert(
                 input,
-                output,
+                target,
                 series=series if series.strip().lower() == "all" else int(series),
                 reader=reader,
                 backend=backend,

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import NgffError, StoreError
 
-__all__ = ["is_url", "write_remote"]
+__all__ = ["is_url", "url_from_path", "write_remote"]
 
 _METADATA = ("zarr.json", ".zattrs", ".zgroup", ".zarray", ".zmetadata")
 
@@ -28,6 +28,17 @@ _METADATA = ("zarr.json", ".zattrs", ".zgroup", ".zarray", ".zmetadata")
 def is_url(location: Any) -> bool:
     """Whether a destination names an fsspec URL rather than a local path."""
     return isinstance(location, str) and "://" in location and not location.startswith("file://")
+
+
+def url_from_path(path: Any) -> str | None:
+    """The URL a command-line path stood for (``Path("s3://b/x")`` reads ``s3:/b/x``), else None."""
+    import re
+
+    text = os.fspath(path)
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):/+(.*)$", text)
+    if match is None or len(match.group(1)) < 2 or match.group(1) == "file":  # C:/ on Windows
+        return None
+    return f"{match.group(1)}://{match.group(2)}"
 
 
 def _filesystem(url: str, storage_options: Mapping[str, Any] | None) -> tuple[Any, str]:
