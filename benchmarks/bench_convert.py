@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as C  # noqa: E402
+import _common as C
 
 CHILD_SCRIPT = __file__
 BIG_SHAPE = (512, 2048, 2048)  # 4 GiB of uint16

@@ -56,9 +56,8 @@ def _same(a: Path, b: Path) -> None:
 
 def _on_cluster(cluster, run) -> set[str]:
     """Run ``run()`` with an active Client; the workers that ran tasks."""
-    with distributed.Client(cluster) as client:
-        with distributed.get_task_stream(client) as stream:
-            run()
+    with distributed.Client(cluster) as client, distributed.get_task_stream(client) as stream:
+        run()
     assert stream.data and all(task["status"] == "OK" for task in stream.data)
     return {task["worker"] for task in stream.data}
 
@@ -72,7 +71,7 @@ def test_ome_tiff_on_cluster_equals_threaded(tmp_path, cluster, small_regions, v
         tmp_path / "in.ome.tif", data, ome=True, tile=(32, 32), compression="zlib", photometric="minisblack",
         metadata={"axes": "CZYX", "PhysicalSizeX": 0.3, "PhysicalSizeY": 0.3, "Channel": {"Name": ["a", "b"]}},
     )
-    options = dict(version=version, shards=shards, chunks=32, backend=backend)
+    options = {"version": version, "shards": shards, "chunks": 32, "backend": backend}
     ngff.convert(tmp_path / "in.ome.tif", tmp_path / "threaded.zarr", **options)
     workers = _on_cluster(cluster, lambda: ngff.convert(tmp_path / "in.ome.tif", tmp_path / "cluster.zarr", **options))
     assert len(workers) >= 1

@@ -75,7 +75,7 @@ def _group_doc(root: Path, version: str) -> dict[str, Any]:
 )
 def test_same_store_as_the_default_backend(tmp_path: Path, version: str, shards: Any, codec: str) -> None:
     data = _data()
-    options = dict(version=version, shards=shards, codec=codec, chunks=16, channels=["a", "b"], scale={"y": 0.5, "x": 0.5}, name="img")
+    options = {"version": version, "shards": shards, "codec": codec, "chunks": 16, "channels": ["a", "b"], "scale": {"y": 0.5, "x": 0.5}, "name": "img"}
     ours = ngff.write(data, tmp_path / "zarr.ome.zarr", **options)
     ts = ngff.write(data, tmp_path / "ts.ome.zarr", backend="tensorstore", **options)
     assert len(ts.levels) == len(ours.levels) > 1

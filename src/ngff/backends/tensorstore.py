@@ -23,7 +23,7 @@ import numpy as np
 from ..codecs import parse_codec
 from ..errors import NgffError
 
-__all__ = ["TensorStoreArray", "create_arrays", "array_spec"]
+__all__ = ["TensorStoreArray", "array_spec", "create_arrays"]
 
 
 def _tensorstore() -> Any:

@@ -339,7 +339,7 @@ class _CallableModule(type(os)):  # type: ignore[misc]
         return convert(*args, **kwargs)
 
 
-import sys as _sys  # noqa: E402
+import sys as _sys
 
 _sys.modules[__name__].__class__ = _CallableModule
 #: This package itself (``ngff.convert`` resolves to it, callable).

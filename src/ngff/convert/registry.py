@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import NgffError
 
-__all__ = ["READERS", "ReaderEntry", "choose_reader", "register_reader", "is_pattern"]
+__all__ = ["READERS", "ReaderEntry", "choose_reader", "is_pattern", "register_reader"]
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,8 @@ def _tiff_magic(head: bytes) -> bool:
 
 def _image_magic(head: bytes) -> bool:
     return (
-        head.startswith(b"\x89PNG\r\n\x1a\n")
-        or head.startswith(b"\xff\xd8\xff")  # JPEG
-        or head.startswith((b"GIF87a", b"GIF89a"))
-        or head.startswith(b"BM")  # BMP
+        # PNG, JPEG, GIF, BMP; WebP below
+        head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM"))
         or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
     )
 
