@@ -669,6 +669,8 @@ def _direct(source: _TileSource, well_path: str, field_path: str, selection: tup
             chunk = _read_chunk(layout, Path(source.store.root) / path, tuple(coords))
             local = tuple(slice(sel.start - k * c, sel.stop - k * c) for sel, k, c in zip(selection, coords, layout["chunks"]))
             return chunk[local]
+    if source.store.root is not None and not _has_array_document(Path(source.store.root) / path):
+        raise _NoField(path)
     array = source.store.open_array(node, dimension_separator=source.separator)
     return np.asarray(array[selection])
 
@@ -725,6 +727,14 @@ def _chunk_layout(document: NodeDocument, separator: str) -> dict[str, Any] | No
         return None
 
 
+class _NoField(Exception):
+    """A well lacks the field (or level) the mosaic shows."""
+
+
+def _has_array_document(directory: Path) -> bool:
+    return any((directory / name).is_file() for name in ("zarr.json", ".zarray"))
+
+
 def _read_chunk(layout: Mapping[str, Any], directory: Path, coords: tuple[int, ...]) -> np.ndarray:
     """Chunk ``coords`` of the array stored in ``directory``, decoded (fill value if absent)."""
     key = layout["separator"].join(str(k) for k in coords)
@@ -734,7 +744,9 @@ def _read_chunk(layout: Mapping[str, Any], directory: Path, coords: tuple[int, .
     try:
         raw = (directory / key).read_bytes()
     except (FileNotFoundError, NotADirectoryError):
-        fill = layout["fill"]
+        if not _has_array_document(directory):
+            raise _NoField(str(directory)) from None  # the well has no such field: mosaic fill
+        fill = layout["fill"]  # an unwritten chunk of an existing array
         return np.full(shape, 0 if fill is None else fill, dtype=dtype)
     if layout["codec"] is not None:
         import numcodecs
@@ -749,6 +761,8 @@ def _read_tile(source: _TileSource, well_path: str, field_path: str, selection: 
     if source.document is not None:
         try:
             block = _direct(source, well_path, field_path, selection)
+        except _NoField:
+            return np.full(out_shape, source.fill, dtype=source.dtype)
         except Exception as exc:  # wells that are not like the first: open them properly
             _log.debug("ngff: direct tile read of %s failed (%s); opening the well", well_path, exc)
             block = None
