@@ -93,6 +93,12 @@ def test_set_save_reopen_and_letters(viewer, qtbot, tmp_path):
     assert _yellow_in(shot, "top") > 10 and _yellow_in(shot, "left") > 10
     viewer.dims.order = (0, 1, 2)
 
+    # In 3-D the six faces get their letters.
+    viewer.dims.ndisplay = 3
+    assert sorted(viewer.layers[LETTERS_LAYER].features["letter"]) == ["A", "I", "L", "P", "R", "S"]
+    viewer.dims.ndisplay = 2
+    assert len(viewer.layers[LETTERS_LAYER].data) == 4
+
     # A flipped camera swaps the sides on screen.
     _camera(viewer).orientation2d = ("up", "right")
     assert widget.shown_letters["top"] == "P" and widget.shown_letters["bottom"] == "A"
