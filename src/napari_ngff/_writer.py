@@ -55,7 +55,7 @@ Progress = Callable[[str, int, int], None]
 
 _DEFAULT_DIMS = {1: ("x",), 2: ("y", "x"), 3: ("z", "y", "x"), 4: ("t", "z", "y", "x")}
 _OME_NAMES = ("t", "c", "z", "y", "x")
-_SUFFIXES = (".ome.zarr", ".zarr")
+_SUFFIXES = (".ome.zarr", ".zarr", ".ozx")
 
 
 class ExportCancelled(Exception):
@@ -551,6 +551,9 @@ def _write_group(
 ) -> None:
     import ngff
 
+    if target.name.lower().endswith(".ozx"):  # RFC-9 single file: write a store, then pack it
+        _write_archive(group, target, options, progress)
+        return
     first = group.first
     method = options.method or ("mode" if group.label_image else None)
     ngff.write(
@@ -606,4 +609,26 @@ def _move_into_place(staged: Path, final: Path) -> None:
         os.replace(final, old)
     os.replace(staged, final)
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)  # an .ozx archive
+
+
+def _write_archive(group: _Group, target: Path, options: ExportOptions, progress: Progress | None) -> None:
+    """Write ``group`` as an RFC-9 ``.ozx`` archive (OME-Zarr 0.5, sharded by default)."""
+    import dataclasses
+
+    from ngff import UnsupportedVersionError
+    from ngff.ozx import staged
+
+    if options.version != "0.5":
+        raise UnsupportedVersionError(
+            f"an .ozx archive holds OME-Zarr 0.5; choose version 0.5 instead of {options.version}",
+            location=str(target),
+            rule="RFC-9 with OME-Zarr 0.5",
+        )
+    if options.shards is None:  # RFC-9: the sharding codec SHOULD be used
+        options = dataclasses.replace(options, shards="auto")
+    with staged(target) as folder:
+        _write_group(group, folder / target.name.replace(".ozx", ".ome.zarr"), options, progress)
