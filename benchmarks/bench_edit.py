@@ -7,8 +7,8 @@ Usage::
     python benchmarks/bench_edit.py --write-docs  # also update docs/benchmarks.md, section "Editing"
 
 The store is the writing benchmark's pyramid (``bench_write.py``: the synthetic volume,
-scale factors 2, 4, 8, ``ngff.write``'s default 128³ chunks), as OME-Zarr 0.4, 0.5, and
-0.5 sharded (``shards="auto"``, as in the writing benchmark).  A 64³ region of level 0 is set to a constant (a painted
+scale factors 2, 4, 8, ``ngff.write``'s default 128³ chunks), as OME-Zarr 0.4, 0.5,
+0.5 sharded (``shards="auto"``, as in the writing benchmark), and 0.5 with 64³ chunks.  A 64³ region of level 0 is set to a constant (a painted
 block), once inside one chunk ("aligned": 160:224, 544:608, 544:608) and once across
 chunk borders ("unaligned": 100:164, 500:564, 300:364).
 
@@ -34,12 +34,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as C  # noqa: E402
-from bench_write import input_npy  # noqa: E402  (the same cached input volume)
+import _common as C
+from bench_write import input_npy
 
 CHILD_SCRIPT = __file__
-#: Store layouts: name -> (version, shards) given to ``ngff.write`` (its default 128³ chunks).
-LAYOUTS = {"0.4": ("0.4", None), "0.5": ("0.5", None), "0.5 sharded": ("0.5", "auto")}
+#: Store layouts: name -> (version, shards, chunks) given to ``ngff.write`` (None: its default 128³ chunks).
+LAYOUTS = {
+    "0.4": ("0.4", None, None),
+    "0.5": ("0.5", None, None),
+    "0.5 sharded": ("0.5", "auto", None),
+    "0.5 64³ chunks": ("0.5", None, 64),
+}
 BYTES_TARGET = 0.01
 TIME_TARGET = 0.05
 VALUE = 1000
@@ -52,8 +57,9 @@ def regions(quick: bool) -> dict[str, list[list[int]]]:
 
 
 def _options(layout: str) -> dict[str, Any]:
-    version, shards = LAYOUTS[layout]
-    return dict(version=version, shards=shards, scale={"z": 2.0, "y": 0.5, "x": 0.5}, scale_factors=[2, 4, 8])
+    version, shards, chunks = LAYOUTS[layout]
+    return {"version": version, "shards": shards, "chunks": chunks, "scale": {"z": 2.0, "y": 0.5, "x": 0.5},
+            "scale_factors": [2, 4, 8]}
 
 
 def _wchar() -> int:
@@ -100,7 +106,7 @@ def child(spec: dict[str, Any]) -> None:
 
 
 def pristine(npy: Path, layout: str, shape: tuple[int, ...]) -> Path:
-    key = C.cache_key(kind="edit-store", vol=list(shape), layout=layout.replace(" ", "-"), gen=C.GENERATOR_VERSION)
+    key = C.cache_key(kind="edit-store", vol=list(shape), layout=layout.replace(" ", "-").replace("³", ""), gen=C.GENERATOR_VERSION)
 
     def build(directory: Path) -> dict[str, Any]:
         import numpy as np
@@ -130,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
             for name, region in regions(args.quick).items():
                 sums = {}
                 for op in ("edit", "rewrite"):
-                    out = work / f"{version.replace(' ', '-')}-{name}-{op}.zarr"
+                    out = work / f"{version.replace(' ', '-').replace('³', '')}-{name}-{op}.zarr"
                     shutil.rmtree(out, ignore_errors=True)
                     if op == "edit":
                         shutil.copytree(source, out)
@@ -149,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
                     print(f"  run {repeat + 1}: {version} {name:9s} {op:7s} {res.data['seconds']:7.3f} s  "
                           f"written {C.fmt_bytes(res.data['written'])}", flush=True)
                 for op in ("edit", "rewrite"):  # half a GiB each: do not keep them
-                    shutil.rmtree(work / f"{version.replace(' ', '-')}-{name}-{op}.zarr", ignore_errors=True)
+                    shutil.rmtree(work / f"{version.replace(' ', '-').replace('³', '')}-{name}-{op}.zarr", ignore_errors=True)
                 if len(sums) == 2 and sums["edit"] != sums["rewrite"]:
                     failures.append(f"{version} {name}: the edited store differs from the rewritten one")
     rows, verdicts = [], []

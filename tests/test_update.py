@@ -217,9 +217,8 @@ def test_lock_is_per_store_root(tmp_path):
     path = tmp_path / "s.zarr"
     write(np.zeros((8, 16, 16), np.uint16), path)
     ngff.write_labels(path, "cells", np.zeros((8, 16, 16), np.uint8))
-    with StoreLock(path):
-        with pytest.raises(StoreLockedError):
-            update_region(path / "labels" / "cells", (slice(0, 1),), 1)
+    with StoreLock(path), pytest.raises(StoreLockedError):
+        update_region(path / "labels" / "cells", (slice(0, 1),), 1)
 
 
 def test_readers_see_old_or_new_chunks(tmp_path):
@@ -230,10 +229,9 @@ def test_readers_see_old_or_new_chunks(tmp_path):
     errors: list[str] = []
 
     def reader():
-        import zarr
-
+        level = ngff.read(path).levels[0][:, :32, :32]  # ngff's chunk reader opens files by name
         while not stop.is_set():
-            block = np.asarray(zarr.open_array(path / "0", mode="r")[:, :32, :32])
+            block = np.asarray(level.compute(scheduler="sync"))
             values = np.unique(block)
             if values.size != 1:
                 errors.append(f"mixed chunk {values}")
@@ -242,7 +240,7 @@ def test_readers_see_old_or_new_chunks(tmp_path):
     thread = threading.Thread(target=reader)
     thread.start()
     try:
-        for value in range(1, 13):
+        for value in range(1, 9):
             update_region(path, (slice(None), slice(0, 32), slice(0, 32)), value)
     finally:
         stop.set()

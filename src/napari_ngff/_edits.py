@@ -31,8 +31,8 @@ import numpy as np
 from ._layers import PROVENANCE_KEY, label_colors_from_colormap, properties_from_features
 
 __all__ = [
-    "MARKER",
     "EDITABLE_BYTES",
+    "MARKER",
     "EditTracker",
     "SaveJob",
     "atoms_bbox",
@@ -62,7 +62,7 @@ def provenance(layer: Any) -> dict[str, Any] | None:
 
 def base_name(name: str) -> str:
     """A layer name without the unsaved marker."""
-    return name[: -len(MARKER)] if name.endswith(MARKER) else name
+    return name.removesuffix(MARKER)
 
 
 def _level0(layer: Any) -> Any:

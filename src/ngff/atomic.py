@@ -32,7 +32,7 @@ from typing import Any
 
 from .errors import StoreError
 
-__all__ = ["JOURNAL_NAME", "STAGING_NAME", "LocalTarget", "FsspecTarget", "Transaction", "recover", "pending"]
+__all__ = ["JOURNAL_NAME", "STAGING_NAME", "FsspecTarget", "LocalTarget", "Transaction", "pending", "recover"]
 
 JOURNAL_NAME = ".ngff-journal.json"
 STAGING_NAME = ".ngff-journal.staging"

@@ -40,7 +40,7 @@ from .locking import StoreLock, store_root
 from .pyramid import METHODS, _mirror, _taps, default_method
 from .store import Store, join, open_store
 
-__all__ = ["UpdateResult", "update_region", "recover", "downsampling_method", "label_target"]
+__all__ = ["UpdateResult", "downsampling_method", "label_target", "recover", "update_region"]
 
 Box = tuple[tuple[int, int], ...]
 
@@ -94,8 +94,7 @@ def _open_place(location: Any) -> tuple[_Place, str]:
     text = os.fspath(location)
     if "://" in text and not text.startswith("file://"):
         return _open_remote(text), group
-    if text.startswith("file://"):
-        text = text[len("file://") :]
+    text = text.removeprefix("file://")
     path = Path(text).expanduser().absolute()
     if path.is_file():
         raise StoreError(
@@ -501,7 +500,7 @@ def _archive_of(location: Any) -> tuple[Path, str] | None:
     text = os.fspath(location)
     if "://" in text and not text.startswith("file://"):
         return None
-    path = Path(text[len("file://") :] if text.startswith("file://") else text).expanduser().absolute()
+    path = Path(text.removeprefix("file://")).expanduser().absolute()
     if path.is_file():
         return path, group
     for parent in path.parents:  # "image.ozx/labels/cells": a group inside an archive
@@ -561,7 +560,7 @@ class LabelTarget:
         self._remote = "://" in text and not text.startswith("file://")
         self._staging: Any = None
         self._archive: Any = None
-        local = Path(text[len("file://") :] if text.startswith("file://") else text).expanduser().absolute()
+        local = Path(text.removeprefix("file://")).expanduser().absolute()
         if self._remote:
             self.place: Any = _open_remote(text)
             self.lock = self.place.lock

@@ -210,3 +210,15 @@ def test_save_without_a_store_reports(viewer, bad, monkeypatch):
     assert widget.save() is None
     assert errors and "no image opened from an OME-Zarr store" in errors[0]
     widget.tracker.clear(drawn)
+
+
+def test_channel_split_layers_map_to_the_stored_axes():
+    """A layer of channel 1 of a czyx image saves into region (1, z, y, x) of the store."""
+    from napari_ngff._edits import _store_region, _with_channel
+
+    prov = {"channel": 1, "axes": [{"name": "c", "type": "channel"}, {"name": "z", "type": "space"},
+                                   {"name": "y", "type": "space"}, {"name": "x", "type": "space"}]}
+    box = (slice(0, 2), slice(3, 5), slice(4, 9))
+    assert _store_region(prov, box) == (slice(1, 2), *box)
+    assert _with_channel(prov, np.zeros((2, 2, 5))).shape == (1, 2, 2, 5)
+    assert _store_region({"channel": None, "axes": prov["axes"][1:]}, box) == box

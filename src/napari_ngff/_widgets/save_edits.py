@@ -27,7 +27,7 @@ from qtpy.QtCore import QEvent, QObject, Signal
 from .._edits import EditTracker, SaveJob, base_name, make_editable, run_job, save_job
 from .._layers import PROVENANCE_KEY
 
-__all__ = ["SaveEditsWidget", "SAVE_KEY"]
+__all__ = ["SAVE_KEY", "SaveEditsWidget"]
 
 #: Key binding of the save action (napari key-combination syntax).
 SAVE_KEY = "Control-Alt-S"
@@ -46,7 +46,7 @@ class _CloseGuard(QObject):
         super().__init__()
         self.widget = widget
 
-    def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, obj: Any, event: Any) -> bool:
         if event.type() == QEvent.Close:
             names = [base_name(layer.name) for layer in self.widget.tracker.dirty_layers()]
             if names and not self.widget.confirm_close(names):
