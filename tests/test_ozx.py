@@ -336,3 +336,19 @@ def test_we_read_ngff_zarr_archives(tmp_path):
     np.testing.assert_array_equal(ours.levels[0].compute(), data)
     np.testing.assert_array_equal(ours.levels[1].compute(), np.asarray(multiscales.images[1].data))
     assert ngff.ozx.open_archive(path).version == "0.5"
+
+
+def test_plate_written_through_staged_reads_back(tmp_path):
+    """Any 0.5 hierarchy packs: a plate written by ngff.write_plate inside ngff.ozx.staged."""
+    field = _volume((4, 32, 32), "uint8")
+    with ngff.ozx.staged(tmp_path / "plate.ozx") as folder:
+        store = folder / "plate.ome.zarr"
+        ngff.write_plate(store, rows=2, columns=3, wells=["A/1", "B/3"], name="screen")
+        ngff.write_well_image(store, "A", "1", 0, field)
+        ngff.write_well_image(store, "B", "3", 0, field + 1)
+    plate = ngff.read(tmp_path / "plate.ozx")
+    assert isinstance(plate, ngff.Plate)
+    np.testing.assert_array_equal(plate.well("B", "3").fields[0].levels[0].compute(), field + 1)
+    archive = ngff.ozx.open_archive(tmp_path / "plate.ozx")
+    assert archive.problems == [] and archive.order[0] == "zarr.json"
+    assert archive.order == ngff.ozx.entry_order(list(archive.order))
