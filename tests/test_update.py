@@ -294,9 +294,15 @@ def test_real_file_size_limit_in_a_child(tmp_path):
             ngff.update_region({str(path)!r}, (slice(0, 16),), np.full((16, 64, 64), 7, np.uint16))
         except ngff.NgffError as exc:
             print("NgffError:", exc)
+        try:
+            noise = np.random.default_rng(1).integers(0, 60000, (16, 64, 64)).astype(np.uint16)
+            ngff.write_labels({str(path)!r}, "big", noise, codec="none")
+        except ngff.NgffError as exc:
+            print("labels NgffError:", exc)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert "NgffError:" in out.stdout and "file size limit" in out.stdout, out.stdout + out.stderr
+    assert "labels NgffError:" in out.stdout and "nothing was written" in out.stdout, out.stdout + out.stderr
     assert snapshot(path) == before
 
 

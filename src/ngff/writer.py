@@ -305,6 +305,8 @@ def _data_windows(coarsest: LevelPlan, dims: list[str], count: int) -> list[Wind
     windows = []
     for i in range(count):
         part = np.take(data, i, axis=dims.index("c")) if "c" in dims else data
+        if part.dtype.kind in "fc":  # NaN and inf have no place in a JSON window
+            part = part[np.isfinite(part)]
         lo, hi = (float(part.min()), float(part.max())) if part.size else (0.0, 1.0)
         if hi <= lo:
             hi = lo + 1
@@ -544,10 +546,12 @@ def write(
             backend=backend,
         )
         output.commit()
-    except OSError as exc:  # disk full, permission denied...: the destination is untouched
+    except (OSError, RuntimeError) as exc:  # disk full, permission denied...: the destination is untouched
         output.abort()
+        if isinstance(exc, RuntimeError) and "os error" not in str(exc):  # zarrs: "... (os error 28)"
+            raise
         raise StoreError(
-            f"writing failed, nothing was written: {exc.strerror or exc}", location=str(output.final)
+            f"writing failed, nothing was written: {getattr(exc, 'strerror', None) or exc}", location=str(output.final)
         ) from exc
     except BaseException:
         output.abort()
@@ -687,11 +691,13 @@ def write_labels(
             image_label=label_meta,
         )
         output.commit()
-    except OSError as exc:  # disk full, permission denied...: the destination is untouched
+    except (OSError, RuntimeError) as exc:  # disk full, permission denied...: the destination is untouched
         output.abort()
         target.abort()
+        if isinstance(exc, RuntimeError) and "os error" not in str(exc):  # zarrs: "... (os error 28)"
+            raise
         raise StoreError(
-            f"writing failed, nothing was written: {exc.strerror or exc}", location=str(output.final)
+            f"writing failed, nothing was written: {getattr(exc, 'strerror', None) or exc}", location=str(output.final)
         ) from exc
     except BaseException:
         output.abort()
