@@ -62,3 +62,19 @@ def test_disk_errors_become_store_errors_and_leave_nothing(tmp_path, monkeypatch
     assert str(dest) in str(info.value)
     assert not dest.exists()
     assert list(tmp_path.iterdir()) == []  # the temporary store is gone too
+
+
+def test_float_images_with_nan_and_inf_get_finite_windows(tmp_path):
+    data = np.linspace(-2.0, 5.0, 4 * 32 * 32, dtype=np.float32).reshape(4, 32, 32)
+    data[0, :4, :4] = np.nan
+    data[1, 5, 5] = np.inf
+    data[2, 6, 6] = -np.inf
+    dest = tmp_path / "nan.ome.zarr"
+    image = ngff.write(data, dest)
+    window = image.omero.channels[0].window
+    assert np.isfinite([window.start, window.end]).all() and window.start < window.end
+    back = image.levels[0].compute()
+    np.testing.assert_array_equal(np.isnan(back), np.isnan(data))
+    assert ngff.validate(dest).ok
+    allnan = ngff.write(np.full((8, 8), np.nan, np.float32), tmp_path / "allnan.ome.zarr")
+    assert (allnan.omero.channels[0].window.start, allnan.omero.channels[0].window.end) == (0.0, 1.0)
