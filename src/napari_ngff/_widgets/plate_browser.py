@@ -291,7 +291,8 @@ class PlateBrowser(QWidget):
         hy, hx = self.well_extent()
         cy = oy + ty - 0.5 * sy + hy / 2
         cx = ox + tx - 0.5 * sx + hx / 2
-        camera = self.viewer.camera
+        scene = getattr(self.viewer, "scene", None)  # napari >= 0.9; before, viewer.camera
+        camera = scene.camera if scene is not None else self.viewer.camera
         centre = list(camera.center)
         centre[-2], centre[-1] = cy, cx
         camera.center = tuple(centre)
