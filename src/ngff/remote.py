@@ -76,7 +76,8 @@ class Settings:
     max_backoff: float = 5.0
     #: size of a cached block of a remote object
     block_size: int = 1 << 20
-    #: bytes fetched ahead of a read within the same object (or archive entry)
+    #: a miss fetches the aligned window of this size around it, within the object
+    #: (or archive entry)
     readahead: int = 8 << 20
     #: capacity of the block cache in bytes
     cache_bytes: int = 256 << 20
@@ -269,6 +270,7 @@ class RangeReader:
         self.client = client
         self.cache = cache
         self.size = size
+        self._first = threading.Lock()  # one size-learning request at a time
 
     def _learn(self, total: int | None) -> None:
         if total is not None:
@@ -276,16 +278,18 @@ class RangeReader:
 
     def suffix(self, n: int, *, missing_ok: bool = False) -> bytes | None:
         """The last ``n`` bytes (one request unless cached)."""
-        if self.size is not None:
-            return self.read(max(0, self.size - n), self.size, missing_ok=missing_ok)
-        answer = self.client.get(self.url, suffix=n, missing_ok=missing_ok)
-        if answer is None:
-            return None
-        body, total = answer
-        self._learn(total)
-        if total is not None:
-            self._store(total - len(body), body)
-        return body
+        with self._first:
+            if self.size is None:
+                answer = self.client.get(self.url, suffix=n, missing_ok=missing_ok)
+                if answer is None:
+                    return None
+                body, total = answer
+                self._learn(total)
+                if total is None:
+                    return body
+                self._store(total - len(body), body)
+                return body
+        return self.read(max(0, self.size - n), self.size, missing_ok=missing_ok)
 
     def _store(self, start: int, body: bytes) -> None:
         """Keep the whole blocks inside ``body`` (which starts at ``start``)."""
@@ -302,8 +306,16 @@ class RangeReader:
             self.cache.put((self.url, position // b), body[position - start : stop - start])
             position += b
 
-    def read(self, start: int, end: int, *, limit: int | None = None, missing_ok: bool = False) -> bytes | None:
-        """Bytes ``start:end`` (fewer at the end of the object); read-ahead up to ``limit``."""
+    def read(
+        self, start: int, end: int, *, limit: int | None = None, floor: int = 0, missing_ok: bool = False
+    ) -> bytes | None:
+        """Bytes ``start:end`` (fewer at the end of the object).
+
+        A miss fetches the whole read-ahead window (aligned to :attr:`Settings.readahead`)
+        around the range, within ``floor:limit`` (the archive entry), except the blocks
+        already cached or in flight: readers of a shard's chunks in any order (dask runs
+        them in no particular one) then share a few large requests.
+        """
         if end <= start:
             return b""
         if self.size is not None:
@@ -314,12 +326,11 @@ class RangeReader:
         first, last = start // b, (end - 1) // b
         wanted = [(self.url, k) for k in range(first, last + 1)]
         horizon = limit if limit is not None else self.size
-        if horizon is not None:
-            ahead_last = (min(horizon, start + self.client.config.readahead) - 1) // b
-            k = last + 1
-            while k <= ahead_last and not self.cache.cached((self.url, k)):
-                wanted.append((self.url, k))
-                k += 1
+        window = max(self.client.config.readahead, b)
+        if horizon is not None and any(not self.cache.cached(key) for key in wanted):
+            lo = max(floor, start // window * window) // b
+            hi = (min(horizon, -(-end // window) * window) - 1) // b
+            wanted += [(self.url, k) for k in range(lo, hi + 1) if not first <= k <= last and not self.cache.cached((self.url, k))]
         mine, theirs = self.cache.claim(wanted)
         got: dict[int, bytes] = {}
         try:
@@ -397,7 +408,7 @@ class HttpSource:
         self._tail = body
         self.reader._store(self._tail_start, body)
 
-    def read(self, start: int, end: int, *, limit: int | None = None) -> bytes:
+    def read(self, start: int, end: int, *, limit: int | None = None, floor: int = 0) -> bytes:
         if start < 0 or end > self.size or end < start:
             raise StoreError(
                 f"bytes {start}:{end} lie outside the {self.size}-byte archive (truncated?)",
@@ -406,7 +417,7 @@ class HttpSource:
             )
         if start >= self._tail_start:
             return self._tail[start - self._tail_start : end - self._tail_start]
-        data = self.reader.read(start, end, limit=limit)
+        data = self.reader.read(start, end, limit=limit, floor=floor)
         if data is None or len(data) != end - start:
             raise StoreError(f"short read of bytes {start}:{end}", location=self.location)
         return data
@@ -435,7 +446,7 @@ class FsspecSource:
         self.location = url
         self.tail_hint = settings.tail_bytes
 
-    def read(self, start: int, end: int, *, limit: int | None = None) -> bytes:
+    def read(self, start: int, end: int, *, limit: int | None = None, floor: int = 0) -> bytes:
         if start < 0 or end > self.size or end < start:
             raise StoreError(f"bytes {start}:{end} lie outside the {self.size}-byte archive", location=self.location)
         try:

@@ -55,10 +55,10 @@ class Source(Protocol):
     #: how many bytes to read at the end of the file to find the end records
     tail_hint: int
 
-    def read(self, start: int, end: int, *, limit: int | None = None) -> bytes:
+    def read(self, start: int, end: int, *, limit: int | None = None, floor: int = 0) -> bytes:
         """Bytes ``start:end``; :class:`StoreError` when the file is shorter.
 
-        ``limit`` bounds any read-ahead a source may do (the end of the entry).
+        ``floor:limit`` bounds any read-ahead a source may do (the entry's bytes).
         """
         ...
 
@@ -83,7 +83,7 @@ class FileSource:
     def fileno(self) -> int:
         return self._fd
 
-    def read(self, start: int, end: int, *, limit: int | None = None) -> bytes:
+    def read(self, start: int, end: int, *, limit: int | None = None, floor: int = 0) -> bytes:
         if start < 0 or end > self.size or end < start:
             raise StoreError(
                 f"bytes {start}:{end} lie outside the {self.size}-byte file (truncated archive?)",
@@ -464,7 +464,7 @@ class Archive:
         if buffer is not None and start - buffer_start + fixed <= len(buffer):
             head = buffer[start - buffer_start : start - buffer_start + fixed + _LOCAL_EXTRA_GUESS]
         else:
-            head = self.source.read(start, min(entry.limit, start + fixed + _LOCAL_EXTRA_GUESS), limit=entry.limit)
+            head = self.source.read(start, min(entry.limit, start + fixed + _LOCAL_EXTRA_GUESS), limit=entry.limit, floor=start)
         if len(head) < R.LOCAL.size:
             raise self._error(f"the local header of {entry.name!r} is cut short")
         (sig, _needed, _flags, method, _t, _d, _crc, _cs, _us, name_len, extra_len) = R.LOCAL.unpack_from(head, 0)
@@ -499,7 +499,7 @@ class Archive:
         stop = min(rest) if rest else self.cd_offset
         if max(e.header_offset for e in meta) > stop or stop - start > _MAX_METADATA_BLOCK:
             return 0
-        block = self.source.read(start, stop, limit=stop)
+        block = self.source.read(start, stop, limit=stop, floor=start)
         count = 0
         for entry in meta:
             data_offset = self._local_header(entry, block, start)
@@ -551,9 +551,10 @@ class Archive:
         lo = 0 if start is None else max(0, min(start, entry.size))
         hi = entry.size if stop is None else max(lo, min(stop, entry.size))
         data_offset = self._local_header(entry)
+        end = data_offset + entry.compressed_size
         if entry.method == R.STORED and (lo, hi) != (0, entry.size):
-            return self.source.read(data_offset + lo, data_offset + hi, limit=data_offset + entry.size)
-        raw = self.source.read(data_offset, data_offset + entry.compressed_size, limit=data_offset + entry.compressed_size)
+            return self.source.read(data_offset + lo, data_offset + hi, limit=end, floor=data_offset)
+        raw = self.source.read(data_offset, end, limit=end, floor=data_offset)
         data = self._decode(entry, raw)
         return data if (lo, hi) == (0, entry.size) else data[lo:hi]
 
