@@ -6,7 +6,6 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-import pytest
 from viewer_helpers import PLUGIN, canvas
 
 import ngff
@@ -90,6 +89,13 @@ def test_paint_save_reopen_updates_every_level_only(viewer, qtbot, tmp_path):
     shot = canvas(viewer)
     assert ((shot[..., 0] > 150) & (shot[..., 2] < 80)).any()
 
+    # Closing the viewer now asks first (and stays open when the answer is no).
+    asked = []
+    widget.confirm_close = lambda names: asked.append(names) or False
+    window = viewer.window._qt_window
+    window.close()
+    assert asked == [["cells"]] and window.isVisible()
+
     before = snapshot(path)
     old_levels = [level.compute() for level in ngff.read(path).labels["cells"].levels]
     box = widget.tracker.box(layer)
@@ -116,21 +122,15 @@ def test_paint_save_reopen_updates_every_level_only(viewer, qtbot, tmp_path):
     assert "labels/cells/0/c/0/0/0" in changed and len(changed) >= 2
     assert all(before[k] == after[k] for k in before if k not in changed)
 
-
-def test_keybinding_saves_the_active_edits(viewer, qtbot, tmp_path):
+    # The key binding saves too.
     from napari.utils.key_bindings import KeyBinding
 
-    path, _ = _store(tmp_path)
-    viewer.open(path, plugin=PLUGIN)
-    widget = SaveEditsWidget(viewer)
-    viewer.layers.selection.active = next(layer for layer in viewer.layers if type(layer).__name__ == "Labels")
-    layer = widget.edit_selected()
     _paint(viewer, layer, 5, 30, 30, 7, size=3)
-    bound = viewer.keymap[KeyBinding.from_str(SAVE_KEY)]
-    bound(viewer)
+    viewer.keymap[KeyBinding.from_str(SAVE_KEY)](viewer)
     assert widget.running
     _wait(qtbot, widget)
     assert ngff.read(path).labels["cells"].levels[0][5, 30, 30].compute() == 7
+    assert not widget.tracker.dirty_layers()
 
 
 def test_new_labels_layer_goes_into_the_image_labels_group(viewer, qtbot, tmp_path):
@@ -182,30 +182,11 @@ def test_image_layer_changes_are_saved(viewer, qtbot, tmp_path):
     assert all(k.split("/")[0] in ("0", "1", "2") for k in changed)
 
 
-def test_closing_with_unsaved_edits_asks_first(viewer, tmp_path):
-    path, _ = _store(tmp_path)
-    viewer.open(path, plugin=PLUGIN)
-    widget = SaveEditsWidget(viewer)
-    viewer.window.add_dock_widget(widget)
-    viewer.layers.selection.active = next(layer for layer in viewer.layers if type(layer).__name__ == "Labels")
-    layer = widget.edit_selected()
-    _paint(viewer, layer, 0, 5, 5, 7)
-    asked = []
-    widget.confirm_close = lambda names: asked.append(names) or False
-    window = viewer.window._qt_window
-    window.close()
-    assert asked == [["cells"]] and window.isVisible()
-    widget.tracker.clear(layer)  # discard, so the fixture can close the viewer
-    asked.clear()
-    assert not widget.tracker.dirty_layers()
-
-
-@pytest.mark.parametrize("bad", ["plain"])
-def test_save_without_a_store_reports(viewer, bad, monkeypatch):
+def test_save_without_a_store_reports(viewer, monkeypatch):
     errors = []
     monkeypatch.setattr("napari.utils.notifications.show_error", errors.append)
     widget = SaveEditsWidget(viewer)
-    drawn = viewer.add_labels(np.zeros((5, 7), np.uint8), name=bad)
+    drawn = viewer.add_labels(np.zeros((5, 7), np.uint8), name="plain")
     drawn.paint((2, 3), 1)
     assert widget.save() is None
     assert errors and "no image opened from an OME-Zarr store" in errors[0]
