@@ -352,3 +352,25 @@ def test_plate_written_through_staged_reads_back(tmp_path):
     archive = ngff.ozx.open_archive(tmp_path / "plate.ozx")
     assert archive.problems == [] and archive.order[0] == "zarr.json"
     assert archive.order == ngff.ozx.entry_order(list(archive.order))
+
+
+def test_pack_memory_is_bounded(tmp_path):
+    """pack streams: packing a store with a 48 MiB shard allocates a few MiB at most."""
+    import tracemalloc
+
+    data = _volume((8, 32, 32), "uint8")
+    store = tmp_path / "big.ome.zarr"
+    ngff.write(data, store)
+    big = store / "0" / "c" / "big-shard"
+    with open(big, "wb") as f:
+        for _ in range(48):
+            f.write(np.random.default_rng(0).bytes(1 << 20))
+    tracemalloc.start()
+    try:
+        ngff.ozx.pack(store, tmp_path / "big.ozx")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"pack allocated {peak / 2**20:.1f} MiB"
+    archive = ngff.ozx.open_archive(tmp_path / "big.ozx")
+    assert archive.read("0/c/big-shard", 5 << 20, (5 << 20) + 16) == big.read_bytes()[5 << 20 : (5 << 20) + 16]

@@ -188,3 +188,14 @@ def test_block_cache_fetches_each_block_once():
     assert all(r == (bytes(range(256)) * 40)[100:3000] for r in results) and len(results) == 4
     fetched = sorted(calls)
     assert fetched == [(0, 3072)], fetched
+
+
+def test_remote_v04_directory(tmp_path):
+    data = _volume()[:8]
+    ngff.write(data, tmp_path / "old.ome.zarr", version="0.4", chunks=32)
+    with RangeServer(tmp_path) as server:
+        image = ngff.read(server.url("old.ome.zarr"))
+        assert image.version == "0.4"
+        np.testing.assert_array_equal(image.levels[0].compute(), data)
+        metadata = [p for p, r in server.log if r is None and p.rsplit("/", 1)[-1].startswith((".z", "zarr.json"))]
+        assert len(metadata) == len(set(metadata)), metadata

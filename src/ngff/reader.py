@@ -61,7 +61,8 @@ def read(location: str | os.PathLike[str] | Store, *, multiscale: str | int | No
         ``UnsupportedVersionError`` for broken or unknown content.
     """
     store = open_store(location)
-    return read_group(store, "", multiscale=multiscale)
+    # An .ozx archive's comment names the version (RFC-9) for metadata that does not.
+    return read_group(store, "", multiscale=multiscale, default_version=getattr(store, "default_version", None))
 
 
 def _group(store: Store, path: str, default_version: str | None = None) -> tuple[NodeDocument, Spec, GroupMetadata]:

@@ -90,6 +90,7 @@ def open_store(location: str | os.PathLike[str]) -> Store:
     archive.prefetch_metadata()
     store = Store(text, ArchiveStore(archive, threaded=remote))
     store.archive = archive  # type: ignore[attr-defined]  # for fast local chunk reads
+    store.default_version = archive.version  # type: ignore[attr-defined]  # the comment's ome.version
     return store
 
 
