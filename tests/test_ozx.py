@@ -374,3 +374,32 @@ def test_pack_memory_is_bounded(tmp_path):
     assert peak < 8 << 20, f"pack allocated {peak / 2**20:.1f} MiB"
     archive = ngff.ozx.open_archive(tmp_path / "big.ozx")
     assert archive.read("0/c/big-shard", 5 << 20, (5 << 20) + 16) == big.read_bytes()[5 << 20 : (5 << 20) + 16]
+
+
+def test_cli_pack_check_unpack(written, tmp_path):
+    from typer.testing import CliRunner
+
+    from ngff.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "cli.ozx"
+    result = runner.invoke(app, ["ozx", "pack", str(written["dir"]), str(out)])
+    assert result.exit_code == 0, result.output
+    assert ngff.ozx.open_archive(out).order == ngff.ozx.open_archive(written["ozx"]).order
+    result = runner.invoke(app, ["ozx", "check", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["json_first"] and report["zip64"] and report["version"] == "0.5" and report["problems"] == []
+    result = runner.invoke(app, ["ozx", "pack", str(written["dir"]), str(out)])
+    assert result.exit_code == 2 and "exists" in result.output
+    shuffled = tmp_path / "shuffled.zip"
+    _zip_copy(out, shuffled, comment=None, compression=zipfile.ZIP_DEFLATED, shuffle=True)
+    result = runner.invoke(app, ["ozx", "check", str(shuffled)])
+    assert result.exit_code == 1
+    assert "compressed entries" in result.output and "no archive comment" in result.output and ".ozx" in result.output
+    result = runner.invoke(app, ["ozx", "unpack", str(out), str(tmp_path / "back.ome.zarr")])
+    assert result.exit_code == 0, result.output
+    np.testing.assert_array_equal(ngff.read(tmp_path / "back.ome.zarr").levels[0].compute(), written["data"])
+    (tmp_path / "junk.ozx").write_bytes(b"junk" * 100)
+    result = runner.invoke(app, ["ozx", "unpack", str(tmp_path / "junk.ozx"), str(tmp_path / "junk")])
+    assert result.exit_code == 2 and "not a ZIP archive" in result.output and "Traceback" not in result.output
