@@ -43,6 +43,7 @@ _MAX_DEFLATE_RATIO = 1032
 #: Upper bound of a metadata block read in one go.
 _MAX_METADATA_BLOCK = 64 << 20
 _LOCAL_EXTRA_GUESS = 64
+_INFLATED_CACHE_BYTES = 128 << 20
 
 
 class Source(Protocol):
@@ -181,6 +182,7 @@ class Archive:
         self.ome: dict[str, Any] | None = None
         self.zip64 = False
         self._cache: dict[str, bytes] = {}
+        self._inflated: dict[str, bytes] = {}  # recently inflated entries, oldest first
         self._lock = threading.Lock()
         # Remote archives skip one request per entry: an entry that exactly fills the
         # space up to the next header has its data at ``limit - size`` (checked against
@@ -554,8 +556,19 @@ class Archive:
         end = data_offset + entry.compressed_size
         if entry.method == R.STORED and (lo, hi) != (0, entry.size):
             return self.source.read(data_offset + lo, data_offset + hi, limit=end, floor=data_offset)
+        if entry.method != R.STORED:
+            with self._lock:
+                data = self._inflated.get(name)
+            if data is not None:
+                return data[lo:hi]
         raw = self.source.read(data_offset, end, limit=end, floor=data_offset)
         data = self._decode(entry, raw)
+        if entry.method != R.STORED and entry.size <= _INFLATED_CACHE_BYTES // 4:
+            # zarr reads a shard's index and then each chunk: inflate a compressed shard once
+            with self._lock:
+                self._inflated[name] = data
+                while sum(len(v) for v in self._inflated.values()) > _INFLATED_CACHE_BYTES:
+                    self._inflated.pop(next(iter(self._inflated)))
         return data if (lo, hi) == (0, entry.size) else data[lo:hi]
 
     def data_span(self, name: str) -> tuple[int, int] | None:
