@@ -289,27 +289,39 @@ def _read(level: _Level, box: Box) -> np.ndarray:
         raise StoreError(f"cannot read the region {list(box)}: {exc}", location=level.path) from exc
 
 
-def _stage_level(level: _Level, changed: Box, values: np.ndarray, tx: Transaction, key_prefix: str) -> bool:
-    """Stage the units of ``level`` whose content ``values`` (over ``changed``) alters."""
-    changed_any = False
-    for unit in _units(changed, level.unit, level.shape):
-        old = _read(level, unit)
-        new = old.copy()
-        part = _intersect(unit, changed)
-        assert part is not None
-        new[_local(part, unit)] = values[_local(part, changed)]
-        if np.array_equal(old, new, equal_nan=new.dtype.kind in "fc"):
+def _stage_level(
+    level: _Level, changed: Box, values: np.ndarray, tx: Transaction, key_prefix: str
+) -> tuple[bool, Box, np.ndarray]:
+    """Stage the units of ``level`` whose content ``values`` (over ``changed``) alters.
+
+    The touched units are read and encoded together (one call each, so zarr decodes and
+    encodes them in parallel).  Returns whether anything changed, and the units' hull
+    with its new values (the next level's source, mostly).
+    """
+    units = list(_units(changed, level.unit, level.shape))
+    hull = tuple((min(u[d][0] for u in units), max(u[d][1] for u in units)) for d in range(len(changed)))
+    old = _read(level, hull)
+    new = old.copy()
+    new[_local(changed, hull)] = values
+    nan = new.dtype.kind in "fc"
+    if np.array_equal(old, new, equal_nan=nan):
+        return False, hull, new
+    level.memory.clear()
+    try:
+        level.encoder[_slices(hull)] = new
+    except Exception as exc:
+        raise StoreError(f"cannot encode the new chunks: {exc}", location=level.path) from exc
+    for unit in units:
+        inner = _local(unit, hull)
+        if np.array_equal(old[inner], new[inner], equal_nan=nan):
             continue  # this file keeps its bytes and mtime
-        changed_any = True
-        level.memory.clear()
-        level.encoder[_slices(unit)] = new
-        written = {k: v for k, v in level.memory.items() if not k.endswith((".json", ".zarray", ".zattrs"))}
         key = _unit_key(level, unit)
-        if key in written:
-            tx.put(join(key_prefix, level.path, key), written[key].to_bytes())
+        if key in level.memory:
+            tx.put(join(key_prefix, level.path, key), level.memory[key].to_bytes())
         else:  # all fill value: zarr stores no key, so remove the old one
             tx.delete(join(key_prefix, level.path, key))
-    return changed_any
+    level.memory.clear()
+    return True, hull, new
 
 
 def _unit_key(level: _Level, unit: Box) -> str:
@@ -470,14 +482,18 @@ def update_region(
                         break
                     out_box = tuple(s[0] for s in spans)
                     in_box = tuple(s[1] for s in spans)
-                    source = _read(current, in_box)
-                    inside = _intersect(in_box, box)
-                    if inside is not None:
-                        source[_local(inside, in_box)] = values[_local(inside, box)]
+                    if _intersect(in_box, hull) == in_box:  # already in memory, new values included
+                        source = staged[_local(in_box, hull)]
+                    else:
+                        source = _read(current, in_box)
+                        inside = _intersect(in_box, box)
+                        if inside is not None:
+                            source[_local(inside, in_box)] = values[_local(inside, box)]
                     values = _reduce(source, steps[j - 1], chosen, in_box, out_box, current.shape, where)
                     current, box = nxt, out_box
                 result.regions[j - level] = _slices(box)
-                if not _stage_level(current, box, values, tx, place.prefix):
+                changed, hull, staged = _stage_level(current, box, values, tx, place.prefix)
+                if not changed:
                     break  # this level is unchanged, so are all coarser ones
                 if progress is not None:
                     progress(j - level + 1, total)
