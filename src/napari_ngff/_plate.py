@@ -149,8 +149,9 @@ def plate_layers(plate: Plate, *, dock: bool = True) -> list[LayerData]:
     With a running viewer (and ``dock``), the plate browser is docked and the well
     names layer is added right after the first frame showing the mosaic has been
     drawn: vispy renders the glyphs of a font on the first draw of any text (about
-    0.3 s of CPU), which would otherwise hold back the first picture of the plate.
-    Without a viewer the names layer is returned with the others.
+    0.3 s of CPU), and docking a widget re-lays out the window and resizes the canvas
+    (about 0.5 s under load), which would otherwise hold back the first picture of the
+    plate.  Without a viewer the names layer is returned with the others.
     """
     from ngff.hcs import plate_mosaic as build
 
@@ -161,8 +162,11 @@ def plate_layers(plate: Plate, *, dock: bool = True) -> list[LayerData]:
     viewer = _current_viewer() if dock else None
     if viewer is None:
         return [*layers, names]
-    _dock_browser(viewer, plate, mosaic)
-    _after_next_draw(viewer, lambda: _add_layer(viewer, names))
+    def decorate() -> None:
+        _dock_browser(viewer, plate, mosaic)
+        _add_layer(viewer, names)
+
+    _after_next_draw(viewer, decorate)
     return layers
 
 

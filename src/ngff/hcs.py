@@ -510,9 +510,8 @@ def field_refs(well: Well | WellMetadata, acquisition: int | None = None) -> tup
 
 
 def _pick_field(well: Well, field: int | str, acquisition: int | None) -> str | None:
+    """The path of a well's field: ``field`` is an index (into the acquisition's fields) or a path."""
     refs = field_refs(well, acquisition)
-    if isinstance(field, str) and not field.lstrip("-").isdigit():
-        return field if any(r.path == field for r in refs) else None
     if isinstance(field, str):
         return field if any(r.path == field for r in refs) else None
     return refs[field].path if -len(refs) <= field < len(refs) else None
