@@ -414,3 +414,30 @@ def test_write_labels_rerun_completes_an_unlisted_leftover(tmp_path):
     assert not list((path / "labels").glob(".b.ngff-tmp-*"))
     with pytest.raises(StoreError, match="exists"):
         ngff.write_labels(path, "b", labels)
+
+
+def test_recover_command(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from ngff.cli import app
+
+    path = tmp_path / "c.zarr"
+    write(np.zeros((16, 48, 48), np.uint16), path)
+    real = atomic._apply
+
+    def crash(target, moves):
+        real(target, list(moves)[:1])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic, "_apply", crash)
+    with pytest.raises(KeyboardInterrupt):
+        update_region(path, (slice(0, 16), slice(0, 40), slice(0, 40)), 5)
+    monkeypatch.undo()
+    assert not ngff.validate(path).ok
+    result = CliRunner().invoke(app, ["recover", str(path)])
+    assert result.exit_code == 0 and "completed an interrupted update" in result.output
+    assert ngff.validate(path).ok and levels(path)[0][:, :40, :40].min() == 5
+    result = CliRunner().invoke(app, ["recover", str(path)])
+    assert result.exit_code == 0 and "nothing to recover" in result.output
+    result = CliRunner().invoke(app, ["recover", str(tmp_path / "missing.zarr")])
+    assert result.exit_code == 2

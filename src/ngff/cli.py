@@ -883,6 +883,7 @@ def open_in_napari(path: Path, *, screenshot: Path | None = None) -> None:
 app.command("mcp")(__import__("ngff.mcp.command", fromlist=["mcp_command"]).mcp_command)
 app.add_typer(__import__("ngff._cli_plate", fromlist=["plate_app"]).plate_app, name="plate")
 app.add_typer(__import__("ngff.ozx.cli", fromlist=["ozx_app"]).ozx_app, name="ozx")
+app.command("recover")(__import__("ngff._cli_edit", fromlist=["recover_command"]).recover_command)
 
 
 def main() -> None:
