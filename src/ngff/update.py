@@ -232,6 +232,7 @@ class _Level:
     encoder: Any  # zarr.Array over a MemoryStore with the same metadata
     memory: dict[str, Any]
     unit: tuple[int, ...]  # chunk or shard shape: the unit of one key
+    shards: Any = None  # ngff.shardwrite.ShardWriter when shards can be spliced
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -257,7 +258,12 @@ def _open_level(store: Store, image_path: str, level_path: str, separator: str) 
     encoder = zarr.Array(AsyncArray(metadata=meta, store_path=StorePath(MemoryStore(store_dict=memory), "")))
     shards = getattr(array, "shards", None)
     unit = tuple(shards) if shards else tuple(array.chunks)
-    return _Level(path, array, encoder, memory, unit)
+    splicer = None
+    if shards:
+        from .shardwrite import shard_writer
+
+        splicer = shard_writer(array)  # None for layouts it does not know: zarr encodes then
+    return _Level(path, array, encoder, memory, unit, splicer)
 
 
 def _slices(box: Box) -> tuple[slice, ...]:
@@ -298,6 +304,8 @@ def _stage_level(
     encodes them in parallel).  Returns whether anything changed, and the units' hull
     with its new values (the next level's source, mostly).
     """
+    if level.shards is not None:
+        return _stage_shards(level, changed, values, tx, key_prefix)
     units = list(_units(changed, level.unit, level.shape))
     hull = tuple((min(u[d][0] for u in units), max(u[d][1] for u in units)) for d in range(len(changed)))
     old = _read(level, hull)
@@ -321,6 +329,75 @@ def _stage_level(
         else:  # all fill value: zarr stores no key, so remove the old one
             tx.delete(join(key_prefix, level.path, key))
     level.memory.clear()
+    return True, hull, new
+
+
+def _stage_shards(
+    level: _Level, changed: Box, values: np.ndarray, tx: Transaction, key_prefix: str
+) -> tuple[bool, Box, np.ndarray]:
+    """Sharded levels: re-encode only the inner chunks that change; copy the others' bytes.
+
+    Each touched shard is still written whole (one file, replaced by a rename), but its
+    unchanged inner chunks keep their compressed bytes, so the cost is that of the
+    inner chunks the edit reaches.
+    """
+    writer = level.shards
+    inner_shape = writer.chunk_shape
+    chunks = list(_units(changed, inner_shape, level.shape))
+    hull = tuple((min(u[d][0] for u in chunks), max(u[d][1] for u in chunks)) for d in range(len(changed)))
+    old = _read(level, hull)
+    new = old.copy()
+    new[_local(changed, hull)] = values
+    nan = new.dtype.kind in "fc"
+    if np.array_equal(old, new, equal_nan=nan):
+        return False, hull, new
+    cps = writer.chunks_per_shard()
+    count = int(np.prod(cps))
+    index_bytes = 16 * count + (4 if writer.index_checksum else 0)
+    by_shard: dict[tuple[int, ...], list[Box]] = {}
+    for chunk in chunks:
+        inner = _local(chunk, hull)
+        if not np.array_equal(old[inner], new[inner], equal_nan=nan):
+            by_shard.setdefault(tuple(a // s for (a, _), s in zip(chunk, writer.shard_shape)), []).append(chunk)
+    for coords, edited in by_shard.items():
+        key = join(key_prefix, level.path, writer.key(coords))
+        raw = tx.target.get(key)
+        if raw is not None and len(raw) >= index_bytes:
+            table = raw[:index_bytes] if writer.index_at_start else raw[len(raw) - index_bytes :]
+            index = np.frombuffer(table[: 16 * count], dtype="<u8").reshape(*cps, 2)
+        else:
+            index = np.full((*cps, 2), np.iinfo(np.uint64).max, dtype=np.uint64)
+        replaced: dict[tuple[int, ...], bytes | None] = {}
+        for chunk in edited:
+            inner_index = tuple((a // c) % n for (a, _), c, n in zip(chunk, inner_shape, cps))
+            part = new[_local(chunk, hull)]
+            if not writer.write_empty_chunks and not np.any(part != writer.fill_value):
+                replaced[inner_index] = None
+                continue
+            if part.shape != tuple(inner_shape):
+                padded = np.full(inner_shape, writer.fill_value, dtype=writer.dtype)
+                padded[tuple(slice(0, n) for n in part.shape)] = part
+                part = padded
+            replaced[inner_index] = writer.encode_chunk(part)
+        pieces: list[bytes] = []
+        offset = index_bytes if writer.index_at_start else 0
+        out_index = np.full((*cps, 2), np.iinfo(np.uint64).max, dtype=np.uint64)
+        for inner_index in np.ndindex(*cps):
+            if inner_index in replaced:
+                data = replaced[inner_index]
+            else:
+                start, size = (int(v) for v in index[inner_index])
+                data = None if start == np.iinfo(np.uint64).max or raw is None else raw[start : start + size]
+            if data is None:
+                continue
+            pieces.append(data)
+            out_index[inner_index] = (offset, len(data))
+            offset += len(data)
+        if not pieces and not writer.write_empty_chunks:
+            tx.delete(key)  # every inner chunk is fill value: zarr stores no shard
+            continue
+        table = writer.encode_index(out_index)
+        tx.put(key, b"".join([table, *pieces]) if writer.index_at_start else b"".join([*pieces, table]))
     return True, hull, new
 
 
