@@ -219,3 +219,16 @@ def test_cli_convert_nifti(tmp_path):
     info = CliRunner().invoke(app, ["info", str(out)])
     assert "orientation: LPS" in info.output
     assert "right-to-left" in info.output
+
+
+def test_gzipped_nifti_temporary_copy_is_removed(tmp_path, monkeypatch):
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    data = np.random.default_rng(5).integers(0, 255, size=(16, 12, 10)).astype(np.uint8)
+    nib.save(nib.Nifti1Image(data, np.diag([-1.0, 1.0, 1.0, 1.0])), tmp_path / "v.nii.gz")
+    image = convert(tmp_path / "v.nii.gz", tmp_path / "v.ome.zarr", chunks=(4, 4, 4))
+    np.testing.assert_array_equal(image.levels[0].compute(), data.transpose(2, 1, 0))
+    assert list(scratch.iterdir()) == []  # the decompressed copy is gone
