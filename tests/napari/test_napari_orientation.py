@@ -14,11 +14,11 @@ from ngff.orientation import code_of
 
 
 def _store(tmp_path, orientation=None):
-    data = np.zeros((2, 16, 48, 64), np.uint16)
-    data[:, :, 8:40, 8:56] = 1000  # a bright block, dark border
+    data = np.zeros((16, 48, 64), np.uint16)
+    data[:, 8:40, 8:56] = 1000  # a bright (grey) block, dark border
     target = tmp_path / "head.ome.zarr"
-    ngff.write(data, target, dims="czyx", scale={"z": 2.0, "y": 1.0, "x": 1.0}, orientation=orientation)
-    ngff.write_labels(target, "mask", (data[0] > 0).astype(np.uint8))
+    ngff.write(data, target, dims="zyx", scale={"z": 2.0, "y": 1.0, "x": 1.0}, orientation=orientation)
+    ngff.write_labels(target, "mask", (data > 0).astype(np.uint8))
     return target
 
 
@@ -26,16 +26,30 @@ def _yellow(shot: np.ndarray) -> np.ndarray:
     return (shot[..., 0] > 180) & (shot[..., 1] > 180) & (shot[..., 2] < 90)
 
 
-def _yellow_in(shot: np.ndarray, edge: str) -> int:
-    h, w = shot.shape[:2]
-    mask = _yellow(shot)
-    part = {
-        "left": mask[h // 3 : 2 * h // 3, : w // 3],
-        "right": mask[h // 3 : 2 * h // 3, 2 * w // 3 :],
-        "top": mask[: h // 3, w // 3 : 2 * w // 3],
-        "bottom": mask[2 * h // 3 :, w // 3 : 2 * w // 3],
-    }[edge]
-    return int(part.sum())
+def _letter_blobs(shot: np.ndarray) -> list[tuple[float, float]]:
+    """(row, column) centres of the yellow letters drawn on the canvas."""
+    from scipy import ndimage
+
+    labels, count = ndimage.label(_yellow(shot), structure=np.ones((3, 3)))
+    centres = ndimage.center_of_mass(labels > 0, labels, range(1, count + 1))
+    sizes = ndimage.sum(labels > 0, labels, range(1, count + 1))
+    return [c for c, n in zip(centres, sizes) if n >= 10]
+
+
+def _assert_cross(shot: np.ndarray) -> None:
+    """Four letters: one left, one right (same height), one top, one bottom (same column)."""
+    blobs = _letter_blobs(shot)
+    assert len(blobs) == 4, blobs
+    left, right = min(blobs, key=lambda c: c[1]), max(blobs, key=lambda c: c[1])
+    top, bottom = min(blobs, key=lambda c: c[0]), max(blobs, key=lambda c: c[0])
+    assert len({left, right, top, bottom}) == 4, blobs
+    assert abs(left[0] - right[0]) < 6 and abs(top[1] - bottom[1]) < 6, blobs
+    assert left[1] < top[1] < right[1] and top[0] < left[0] < bottom[0], blobs
+
+
+def _settle(qtbot, widget) -> None:
+    """Let the widget's deferred redraw of the letters run."""
+    qtbot.waitUntil(lambda: not widget.redrawing, timeout=5000)
 
 
 def _level0(layer) -> np.ndarray:
@@ -47,17 +61,13 @@ def _screenshot(viewer) -> np.ndarray:
     return np.asarray(viewer.screenshot(canvas_only=True, flash=False))[..., :3].astype(int)
 
 
-def test_dock_widget_from_manifest(viewer):
-    _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, "Orientation")
-    assert isinstance(widget, OrientationWidget)
-
-
 def test_set_save_reopen_and_letters(viewer, qtbot, tmp_path):
     target = _store(tmp_path)
     layers = viewer.open(str(target), plugin=PLUGIN)
     image = layers[0]
     assert ORIENTATION_KEY not in image.metadata  # no orientation in the store yet
-    widget = OrientationWidget(viewer)
+    _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, "Orientation")  # from the manifest
+    assert isinstance(widget, OrientationWidget)
     widget.layer.value = image
     assert [b.label for b in (widget.axis_0, widget.axis_1, widget.axis_2)] == ["z", "y", "x"]
     assert widget.shown_letters == {} and LETTERS_LAYER not in viewer.layers
@@ -81,22 +91,23 @@ def test_set_save_reopen_and_letters(viewer, qtbot, tmp_path):
     # Letters at the canvas edges for the z plane (y down, x right): x R at the right,
     # y P at the bottom (y grows towards posterior).
     assert widget.shown_letters == {"left": "L", "right": "R", "top": "A", "bottom": "P"}
+    _settle(qtbot, widget)
     assert list(viewer.layers[LETTERS_LAYER].features["letter"]) == ["A", "P", "L", "R"]
-    shot = _screenshot(viewer)
-    for edge in ("left", "right", "top", "bottom"):
-        assert _yellow_in(shot, edge) > 10, edge
+    _assert_cross(_screenshot(viewer))
 
     # The view turns to the z-x plane: the letters follow (z S/I vertical).
     viewer.dims.order = (1, 0, 2)
     assert widget.shown_letters == {"top": "I", "bottom": "S", "left": "L", "right": "R"}
-    shot = _screenshot(viewer)
-    assert _yellow_in(shot, "top") > 10 and _yellow_in(shot, "left") > 10
+    _settle(qtbot, widget)
+    _assert_cross(_screenshot(viewer))
     viewer.dims.order = (0, 1, 2)
 
     # In 3-D the six faces get their letters.
     viewer.dims.ndisplay = 3
+    _settle(qtbot, widget)
     assert sorted(viewer.layers[LETTERS_LAYER].features["letter"]) == ["A", "I", "L", "P", "R", "S"]
     viewer.dims.ndisplay = 2
+    _settle(qtbot, widget)
     assert len(viewer.layers[LETTERS_LAYER].data) == 4
 
     # A flipped camera swaps the sides on screen.
@@ -140,6 +151,14 @@ def test_show_reoriented_to_ras_and_lps(viewer, tmp_path):
     lps = widget.show_reoriented("LPS")
     np.testing.assert_array_equal(_level0(lps), source)
 
+    # A choice breaking an RFC-4 MUST is refused and the store is left alone.
+    before = (target / "zarr.json").read_bytes()
+    widget.layer.value = layers[0]
+    widget.axis_1.value = "left-to-right"  # y and x both on left/right
+    assert widget.save() is None
+    assert "same anatomical axis" in widget.status.value
+    assert (target / "zarr.json").read_bytes() == before
+
 
 def test_writer_writes_layer_orientation_back(viewer, tmp_path):
     from napari_ngff._writer import write_layers
@@ -154,15 +173,3 @@ def test_writer_writes_layer_orientation_back(viewer, tmp_path):
     out = tmp_path / "out.ome.zarr"
     write_layers(out, [layer.as_layer_data_tuple()])
     assert code_of(ngff.read(out).axes) == "LPI"
-
-
-def test_bad_choice_is_refused_without_writing(viewer, tmp_path):
-    target = _store(tmp_path, orientation="RAS")
-    before = (target / "zarr.json").read_bytes()
-    layers = viewer.open(str(target), plugin=PLUGIN)
-    widget = OrientationWidget(viewer)
-    widget.layer.value = layers[0]
-    widget.axis_1.value = "left-to-right"  # y and x both on left/right
-    assert widget.save() is None
-    assert "same anatomical axis" in widget.status.value
-    assert (target / "zarr.json").read_bytes() == before

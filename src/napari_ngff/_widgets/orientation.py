@@ -91,6 +91,7 @@ class OrientationWidget(Container):
         super().__init__(labels=True)
         self._viewer = viewer
         self._syncing = False
+        self._letters_pending = False
         self.layer = ComboBox(label="Layer", choices=self._layer_choices, nullable=True)
         self.axis_0 = ComboBox(label="z", choices=[_NONE, *sorted(TERMS)], value=_NONE)
         self.axis_1 = ComboBox(label="y", choices=[_NONE, *sorted(TERMS)], value=_NONE)
@@ -128,17 +129,27 @@ class OrientationWidget(Container):
         self.show_ras.changed.connect(lambda *_: self.show_reoriented("RAS"))
         self.show_lps.changed.connect(lambda *_: self.show_reoriented("LPS"))
         self.letters.changed.connect(lambda *_: self.update_letters())
-        viewer.layers.events.inserted.connect(self._layers_changed)
-        viewer.layers.events.removed.connect(self._layers_changed)
-        viewer.layers.selection.events.active.connect(self._active_changed)
-        viewer.dims.events.order.connect(self.update_letters)
-        viewer.dims.events.ndisplay.connect(self.update_letters)
-        viewer.dims.events.current_step.connect(self._step_changed)
-        _camera(viewer).events.orientation.connect(self.update_letters)
+        self._connections = [
+            (viewer.layers.events.inserted, self._layers_changed),
+            (viewer.layers.events.removed, self._layers_changed),
+            (viewer.layers.selection.events.active, self._active_changed),
+            (viewer.dims.events.order, self.update_letters),
+            (viewer.dims.events.ndisplay, self.update_letters),
+            (viewer.dims.events.current_step, self._step_changed),
+            (_camera(viewer).events.orientation, self.update_letters),
+        ]
+        for emitter, callback in self._connections:
+            emitter.connect(callback)
+        self.native.destroyed.connect(self._disconnect)  # a closed dock stops listening
         active = viewer.layers.selection.active
         if active is not None and self._offered(active):
             self.layer.value = active
         self._load_layer()
+
+    def _disconnect(self, *_: Any) -> None:
+        for emitter, callback in self._connections:
+            emitter.disconnect(callback)
+        self._connections = []
 
     # ------------------------------------------------------------------ layers
 
@@ -153,19 +164,12 @@ class OrientationWidget(Container):
         if self._syncing:
             return
         current = self.layer.value
-        removed = getattr(event, "type", "") == "removed"
-        if removed and getattr(event, "value", None) is not current:
-            self.layer.reset_choices()  # never add layers while napari removes some (closing)
-            return
         self.layer.reset_choices()
         if current is not None and current in self._viewer.layers:
             self.layer.value = current
         elif self.layer.choices:
             self.layer.value = self.layer.choices[-1]
-        if removed:
-            self._later(self._load_layer)
-        else:
-            self._load_layer()
+        self._load_layer()
 
     def _later(self, callback: Any) -> None:
         """Run ``callback`` once the event loop is back (after a removal has finished)."""
@@ -409,9 +413,28 @@ class OrientationWidget(Container):
                 out.append((letter, position))
         return out
 
+    @property
+    def redrawing(self) -> bool:
+        """True while a redraw of the letters waits for the event loop."""
+        return self._letters_pending
+
     def update_letters(self, *_: Any) -> None:
-        """Redraw (or remove) the on-canvas direction letters."""
+        """Redraw (or remove) the on-canvas direction letters, once the event loop is back.
+
+        Deferred because napari emits the events this follows while it is adding or
+        removing layers itself (closing, clearing), when the layer list must not change.
+        """
+        if not self._letters_pending:
+            self._letters_pending = True
+            self._later(self._redraw_letters)
+
+    def _redraw_letters(self) -> None:
+        self._letters_pending = False
+        if not self._connections:  # the dock was closed meanwhile
+            return
         viewer = self._viewer
+        if self.layer.value is not None and self.layer.value not in viewer.layers:
+            self.layer.reset_choices()
         placed = self.letter_positions() if self.letters.value else []
         existing = viewer.layers[LETTERS_LAYER] if LETTERS_LAYER in viewer.layers else None
         if not placed:
