@@ -28,6 +28,7 @@ __all__ = [
     "Entry",
     "FileSource",
     "archive_comment",
+    "check_archive",
     "check_name",
     "edit",
     "entry_order",
@@ -69,6 +70,50 @@ def open_archive(location: str | os.PathLike[str]) -> Archive:
     except BaseException:
         source.close()
         raise
+
+
+def check_archive(location: str | os.PathLike[str]) -> dict[str, Any]:
+    """RFC-9 properties of an archive and every recommendation it departs from.
+
+    Returns
+    -------
+    dict
+        ``location``, ``entries``, ``version`` (from the comment), ``json_first``,
+        ``zip64`` and ``problems`` (messages naming the rule; empty for our archives).
+
+    Raises
+    ------
+    StoreError
+        When the archive cannot be read or is not a safe, well-formed ZIP archive.
+    """
+    from .records import STORED
+
+    opened = open_archive(location)
+    try:
+        problems = list(opened.problems)
+        root = opened.root_problem()
+        if root:
+            problems.insert(0, root)
+        compressed = [n for n in opened.order if opened.entries[n].method != STORED]
+        if compressed:
+            problems.append(f"{len(compressed)} compressed entries (RFC-9: ZIP-level compression SHOULD be disabled)")
+        if not opened.zip64:
+            problems.append("no ZIP64 records (RFC-9: ZIP64 SHOULD be used)")
+        nested = [n for n in opened.order if n.lower().endswith((".zip", ".ozx"))]
+        if nested:
+            problems.append(f"nested archives {nested[:3]} (RFC-9: SHALL NOT be embedded in a parent hierarchy)")
+        if not os.fspath(location).lower().endswith(".ozx"):
+            problems.append("the name does not end with .ozx (RFC-9 SHOULD)")
+        return {
+            "location": opened.location,
+            "entries": len(opened.entries),
+            "version": opened.version,
+            "json_first": opened.json_first,
+            "zip64": opened.zip64,
+            "problems": problems,
+        }
+    finally:
+        opened.close()
 
 
 def open_store(location: str | os.PathLike[str]) -> Store:

@@ -75,36 +75,13 @@ def check_command(
 ) -> None:
     """Parse an archive's central directory and report its RFC-9 properties."""
     from ..errors import NgffError
-    from . import open_archive
-    from .records import STORED
+    from . import check_archive
 
     try:
-        opened = open_archive(archive)
+        report = check_archive(archive)
     except NgffError as exc:
         _fail(str(exc))
-    problems = list(opened.problems)
-    root = opened.root_problem()
-    if root:
-        problems.insert(0, root)
-    compressed = [n for n in opened.order if opened.entries[n].method != STORED]
-    if compressed:
-        problems.append(f"{len(compressed)} compressed entries (RFC-9: ZIP-level compression SHOULD be disabled)")
-    if not opened.zip64:
-        problems.append("no ZIP64 records (RFC-9: ZIP64 SHOULD be used)")
-    nested = [n for n in opened.order if n.lower().endswith((".zip", ".ozx"))]
-    if nested:
-        problems.append(f"nested archives {nested[:3]} (RFC-9: SHALL NOT be embedded)")
-    if not str(archive).lower().endswith(".ozx"):
-        problems.append("the name does not end with .ozx (RFC-9 SHOULD)")
-    report = {
-        "location": opened.location,
-        "entries": len(opened.entries),
-        "version": opened.version,
-        "json_first": opened.json_first,
-        "zip64": opened.zip64,
-        "problems": problems,
-    }
-    opened.close()
+    problems = report["problems"]
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
