@@ -113,7 +113,7 @@ def well_names_layer(plate: Plate, mosaic: PlateMosaic) -> LayerData:
     names, coords = [], []
     for path, (r, c) in mosaic.cells.items():
         y, x = mosaic.origin(r, c)
-        coords.append((y + 0.04 * ty, x + 0.04 * tx))
+        coords.append((y + 0.3 * ty, x + 0.05 * tx))  # napari draws the text above the point
         names.append(mosaic.rows[r] + mosaic.columns[c])
     scale = tuple(float(s) for s in template.scales[k][-2:])
     translate = tuple(float(t) for t in template.translations[k][-2:])

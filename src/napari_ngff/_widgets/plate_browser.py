@@ -83,8 +83,9 @@ class PlateBrowser(QWidget):
         self.grid = QTableWidget(0, 0)
         self.grid.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.grid.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
-        self.grid.verticalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        for header in (self.grid.horizontalHeader(), self.grid.verticalHeader()):
+            header.setMinimumSectionSize(8)  # 24 or 48 columns fit a dock's width
+            header.setSectionResizeMode(QHeaderView.Stretch)
         self.grid.setMinimumHeight(160)
 
         form = QFormLayout()
@@ -317,13 +318,16 @@ class PlateBrowser(QWidget):
             self.status.setText(str(exc))
             return
         self.mosaic = mosaic
-        channel_axis = next((i for i, a in enumerate(mosaic.template.axes) if a.type == "channel"), None)
+        from .._plate import EAGER_BYTES
+
+        pixels = mosaic.read() if mosaic.nbytes <= EAGER_BYTES else mosaic.data  # as when opened
+        channel_axis = mosaic._channel_axis
         for layer in self.viewer.layers:
             info = layer.metadata.get("ngff", {}) if isinstance(layer.metadata, dict) else {}
             if info.get("kind") != "plate" or info.get("location") != str(self.plate.location):
                 continue
             channel = info.get("channel")
-            data = mosaic.data
+            data = pixels
             if channel_axis is not None and channel is not None:
                 data = data[(slice(None),) * channel_axis + (channel,)]
             if tuple(data.shape) == tuple(layer.data.shape):
