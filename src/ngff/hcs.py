@@ -528,9 +528,11 @@ class PlateMosaic:
     ----------
     data
         Dask array with the template's axes; y and x hold ``rows × columns`` tiles.
-        Chunks: one tile along y and x, one channel along c.
+        Chunks: one tile along y and x, one channel along c.  Built on first access
+        (:meth:`read` needs no dask at all).
     template
-        The field the tile layout was taken from (the first well having the field).
+        The field the tile layout was taken from (the first well having the field);
+        its dask levels are made on first access.
     level
         Index of the level used, into ``template.levels``.
     tile_shape
@@ -541,6 +543,8 @@ class PlateMosaic:
         ``{well_path: (row_index, column_index)}`` of the wells present.
     channels
         Indices of the channels kept (None when the image has no channel axis).
+    fill, dtype
+        Value of missing wells and gaps; the pixels' data type.
     """
 
     template: Image
