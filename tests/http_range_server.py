@@ -32,6 +32,8 @@ class RangeServer:
         self.root = Path(root)
         self.ranges = ranges
         self.log: list[tuple[str, str | None]] = []
+        #: client (host, port) of each request: few distinct ones when connections are kept alive
+        self.peers: list[tuple[str, int]] = []
         self.fail: dict[str, list[int]] = {}
         self.delay = 0.0
         self._lock = threading.Lock()
@@ -89,6 +91,7 @@ class RangeServer:
     def reset(self) -> None:
         with self._lock:
             self.log.clear()
+            self.peers.clear()
 
     # ------------------------------------------------------------------ answers
 
@@ -97,6 +100,7 @@ class RangeServer:
         wanted = handler.headers.get("Range")
         with self._lock:
             self.log.append((path, wanted))
+            self.peers.append(tuple(handler.client_address[:2]))
             planned = self.fail.get(path)
             status = planned.pop(0) if planned else None
         if self.delay:

@@ -199,3 +199,11 @@ def test_remote_v04_directory(tmp_path):
         np.testing.assert_array_equal(image.levels[0].compute(), data)
         metadata = [p for p, r in server.log if r is None and p.rsplit("/", 1)[-1].startswith((".z", "zarr.json"))]
         assert len(metadata) == len(set(metadata)), metadata
+
+
+def test_connections_are_kept_alive(published, server):
+    image = ngff.read(server.url("image.ome.zarr"))
+    image.levels[0].compute()
+    image.labels["cells"].levels[0].compute()
+    assert server.count >= 12, server.log
+    assert len(set(server.peers)) <= server.count // 2, "a new connection for almost every request"

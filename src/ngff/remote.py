@@ -100,6 +100,7 @@ class HttpClient:
         self.headers = dict(headers or {})
         self.requests = 0
         self._lock = threading.Lock()
+        self._local = threading.local()  # kept-alive connections of each thread
 
     def get(
         self, url: str, *, start: int | None = None, end: int | None = None, suffix: int | None = None,
@@ -116,9 +117,6 @@ class HttpClient:
         (bytes, int or None) or None
             None only for a missing object with ``missing_ok``.
         """
-        import urllib.error
-        import urllib.request
-
         headers = dict(self.headers)
         if suffix is not None:
             headers["Range"] = f"bytes=-{suffix}"
@@ -130,52 +128,126 @@ class HttpClient:
             if attempt:
                 time.sleep(min(delay, self.config.max_backoff))
                 delay *= 2
-            with self._lock:
-                self.requests += 1
-            request = urllib.request.Request(url, headers=headers, method="GET")
             try:
-                with urllib.request.urlopen(request, timeout=self.config.timeout) as response:
-                    body = response.read()
-                    status = response.status
-                    content_range = response.headers.get("Content-Range")
-                    length = response.headers.get("Content-Length")
-                if length is not None and length.isdigit() and int(length) != len(body):
-                    last_problem = f"the response was cut short ({len(body)} of {length} bytes)"
-                    continue
-                return self._ranged(url, status, body, content_range, start, end, suffix)
-            except urllib.error.HTTPError as exc:
-                code = exc.code
-                if code in _MISSING:
-                    if missing_ok:
-                        return None
-                    raise StoreError(f"not found (HTTP {code})", location=url) from None
-                if code == 416:
-                    raise StoreError(
-                        "the server refused the byte range (HTTP 416): the object is shorter than expected",
-                        location=url,
-                    ) from None
-                if code in _TRANSIENT:
-                    last_problem = f"HTTP {code} {exc.reason}"
-                    retry_after = exc.headers.get("Retry-After") if exc.headers else None
-                    if retry_after and retry_after.isdigit():
-                        delay = max(delay, float(retry_after))
-                    continue
-                raise StoreError(f"HTTP {code} {exc.reason}", location=url) from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-                reason = getattr(exc, "reason", exc)
-                if isinstance(reason, (ConnectionRefusedError, socket.gaierror)):
-                    # nothing listens there / no such host: retrying will not help
-                    raise StoreError(f"cannot connect: {reason}", location=url) from None
-                last_problem = "timed out" if isinstance(reason, TimeoutError) or "timed out" in str(reason) else str(reason)
+                status, reason, body, response_headers = self._send(url, headers)
+            except (ConnectionRefusedError, socket.gaierror) as exc:
+                # nothing listens there / no such host: retrying will not help
+                raise StoreError(f"cannot connect: {exc}", location=url) from None
+            except (TimeoutError, OSError) as exc:
+                last_problem = "timed out" if isinstance(exc, TimeoutError) or "timed out" in str(exc) else str(exc)
                 continue
             except Exception as exc:  # http.client protocol errors (IncompleteRead, BadStatusLine...)
                 last_problem = f"{type(exc).__name__}: {exc}"
                 continue
+            if status in _MISSING:
+                if missing_ok:
+                    return None
+                raise StoreError(f"not found (HTTP {status})", location=url)
+            if status == 416:
+                raise StoreError(
+                    "the server refused the byte range (HTTP 416): the object is shorter than expected",
+                    location=url,
+                )
+            if status in _TRANSIENT:
+                last_problem = f"HTTP {status} {reason}"
+                retry_after = response_headers.get("Retry-After") if response_headers else None
+                if retry_after and retry_after.isdigit():
+                    delay = max(delay, float(retry_after))
+                continue
+            if status not in (200, 206):
+                raise StoreError(f"HTTP {status} {reason}", location=url)
+            length = response_headers.get("Content-Length")
+            if length is not None and length.isdigit() and int(length) != len(body):
+                last_problem = f"the response was cut short ({len(body)} of {length} bytes)"
+                continue
+            return self._ranged(url, status, body, response_headers.get("Content-Range"), start, end, suffix)
         raise StoreError(
             f"{last_problem} (gave up after {self.config.retries + 1} attempts)",
             location=url,
             rule="remote reads retry transient failures with backoff",
         )
+
+    def _send(self, url: str, headers: dict[str, str]) -> tuple[int, str, bytes, Any]:
+        """One GET: ``(status, reason, body, headers)``; raises OSError/HTTPException on failure.
+
+        Connections are kept alive per thread and host (no TCP/TLS handshake per range
+        request); redirects are followed.  With a proxy configured, urllib does the work.
+        """
+        import http.client
+        import urllib.parse
+        import urllib.request
+
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme in urllib.request.getproxies():
+            return self._send_urllib(url, headers)
+        for _ in range(6):
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            for fresh in (False, True):
+                connection = self._connection(parts.scheme, parts.netloc, fresh)
+                with self._lock:
+                    self.requests += 1
+                try:
+                    connection.request("GET", target, headers=headers)
+                    response = connection.getresponse()
+                    body = response.read()
+                    break
+                except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                    self._drop(parts.scheme, parts.netloc)
+                    if fresh:
+                        raise
+                    # a kept-alive connection the server closed meanwhile: reconnect once
+                except BaseException:
+                    self._drop(parts.scheme, parts.netloc)
+                    raise
+            if response.getheader("Connection", "").lower() == "close":
+                self._drop(parts.scheme, parts.netloc)
+            location = response.getheader("Location")
+            if response.status in (301, 302, 303, 307, 308) and location:
+                url = urllib.parse.urljoin(url, location)
+                parts = urllib.parse.urlsplit(url)
+                continue
+            return response.status, response.reason, body, response.headers
+        raise OSError("too many redirects")
+
+    def _send_urllib(self, url: str, headers: dict[str, str]) -> tuple[int, str, bytes, Any]:
+        import urllib.error
+        import urllib.request
+
+        with self._lock:
+            self.requests += 1
+        request = urllib.request.Request(url, headers=headers, method="GET")
+        try:
+            with urllib.request.urlopen(request, timeout=self.config.timeout) as response:
+                return response.status, response.reason, response.read(), response.headers
+        except urllib.error.HTTPError as exc:
+            return exc.code, str(exc.reason), b"", exc.headers
+        except urllib.error.URLError as exc:
+            reason = exc.reason
+            raise reason if isinstance(reason, BaseException) else OSError(str(reason)) from None
+
+    def _connection(self, scheme: str, netloc: str, fresh: bool) -> Any:
+        import http.client
+
+        pool = self._local.__dict__.setdefault("pool", {})
+        key = (scheme, netloc)
+        if fresh:
+            self._drop(scheme, netloc)
+        connection = pool.get(key)
+        if connection is None:
+            if scheme == "https":
+                import ssl
+
+                connection = http.client.HTTPSConnection(netloc, timeout=self.config.timeout, context=ssl.create_default_context())
+            else:
+                connection = http.client.HTTPConnection(netloc, timeout=self.config.timeout)
+            pool[key] = connection
+        return connection
+
+    def _drop(self, scheme: str, netloc: str) -> None:
+        pool = self._local.__dict__.get("pool", {})
+        connection = pool.pop((scheme, netloc), None)
+        if connection is not None:
+            connection.close()
 
     @staticmethod
     def _ranged(
