@@ -322,10 +322,20 @@ def test_demo_napari_flag_opens_viewer(
 ) -> None:
     opened: list[Path] = []
     monkeypatch.setattr(cli, "write_demo", lambda target, **_: shutil.copytree(v1, target))
-    monkeypatch.setattr(cli, "open_in_napari", opened.append)
+    monkeypatch.setattr(cli, "open_in_napari", lambda target, **_: opened.append(target))
+    monkeypatch.setenv("DISPLAY", ":99")
     result = runner.invoke(app, ["demo", str(tmp_path), "--napari"])
     assert result.exit_code == 0, result.output
     assert opened == [tmp_path / "demo.ome.zarr"]
+
+    # --napari without a display: a clear error instead of Qt aborting the process.
+    opened.clear()
+    monkeypatch.delenv("DISPLAY")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    shutil.rmtree(tmp_path / "demo.ome.zarr")
+    result = runner.invoke(app, ["demo", str(tmp_path), "--napari"])
+    assert result.exit_code == 2, result.output
+    assert "needs a display" in result.output and opened == []
 
     opened.clear()
     monkeypatch.setattr(cli, "napari_available", lambda: False)
