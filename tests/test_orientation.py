@@ -504,3 +504,17 @@ def test_rfc4_fixture_corrected_with_set_orientation(conformance_dir, tmp_path):
     assert code_of(image.axes) == "RAS" and ngff.validate(store).ok
     view = reorient(image, "LPS")
     np.testing.assert_array_equal(view.levels[0].compute(), image.levels[0].compute()[:, ::-1, ::-1])
+
+
+def test_set_orientation_waits_for_no_other_writer(tmp_path):
+    from ngff.errors import StoreLockedError
+    from ngff.locking import StoreLock
+
+    target = tmp_path / "a.ome.zarr"
+    ngff.write(_volume(), target, orientation="RAS")
+    before = (target / "zarr.json").read_bytes()
+    with StoreLock(target):
+        with pytest.raises(StoreLockedError):
+            set_orientation(target, "LPS")
+    assert (target / "zarr.json").read_bytes() == before
+    assert code_of(set_orientation(target, "LPS").axes) == "LPS"  # free again

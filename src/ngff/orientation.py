@@ -520,7 +520,8 @@ def set_orientation(
 
     Pixels and every other metadata key are left as they are; each group document is
     replaced atomically (temporary file, then rename), and consolidated metadata, when
-    the store has it, is updated too.  The legacy ``anatomicalOrientation`` key is
+    the store has it, is updated too.  The store's write lock (:mod:`ngff.locking`) is
+    held meanwhile, so a concurrent writer gets a ``StoreLockedError``.  The legacy ``anatomicalOrientation`` key is
     removed from the axes rewritten.
 
     Parameters
@@ -546,6 +547,7 @@ def set_orientation(
         When the location is not a writable local image of version 0.4 or later, or the
         orientation breaks an RFC-4 rule; nothing is written then.
     """
+    from .locking import StoreLock, store_root
     from .reader import read_image
     from .spec import detect_version, get_spec
     from .store import join, open_store
@@ -555,35 +557,37 @@ def set_orientation(
         raise StoreError(
             "orientation can only be rewritten in a local directory store", location=store.location
         )
-    image = read_image(store, path)
-    if image.is_label:
-        labels = False
-    spec = get_spec(image.version)
-    if spec.axes_form != "objects":
-        raise InvalidMetadataError(
-            f"OME-Zarr {image.version} axes cannot carry an orientation; convert to 0.4 or 0.5 first",
-            location=store.where(path),
-            rule="RFC-4 applies to axis objects (0.4+)",
-        )
-    axes = resolve_orientation(image.axes, orientation)
-    values = {a.name: a.orientation for a in axes}
-    updates: list[tuple[str, dict[str, Any]]] = []
-    groups = [path]
-    if labels:
-        groups += [join(path, "labels", name) for name in image.labels]
-    for group in groups:
-        node = store.node(group)
-        if node is None:
-            continue
-        version = detect_version(node.attributes, node.zarr_format)
-        node_spec = get_spec(version) if version else spec
-        if node_spec.axes_form != "objects":
-            continue
-        attrs = node_spec.with_orientations(node.attributes, values, store.where(group))
-        updates.append((group, attrs))
-    # Everything is computed before anything is written: a bad value changes nothing.
-    for group, attrs in updates:
-        _put_attributes(store, group, attrs)
+    # One writer per store (the lock other writers such as write_labels take too).
+    with StoreLock(store_root(store.root), location=store.location):
+        image = read_image(store, path)
+        if image.is_label:
+            labels = False
+        spec = get_spec(image.version)
+        if spec.axes_form != "objects":
+            raise InvalidMetadataError(
+                f"OME-Zarr {image.version} axes cannot carry an orientation; convert to 0.4 or 0.5 first",
+                location=store.where(path),
+                rule="RFC-4 applies to axis objects (0.4+)",
+            )
+        axes = resolve_orientation(image.axes, orientation)
+        values = {a.name: a.orientation for a in axes}
+        updates: list[tuple[str, dict[str, Any]]] = []
+        groups = [path]
+        if labels:
+            groups += [join(path, "labels", name) for name in image.labels]
+        for group in groups:
+            node = store.node(group)
+            if node is None:
+                continue
+            version = detect_version(node.attributes, node.zarr_format)
+            node_spec = get_spec(version) if version else spec
+            if node_spec.axes_form != "objects":
+                continue
+            attrs = node_spec.with_orientations(node.attributes, values, store.where(group))
+            updates.append((group, attrs))
+        # Everything is computed before anything is written: a bad value changes nothing.
+        for group, attrs in updates:
+            _put_attributes(store, group, attrs)
     return read_image(open_store(store.root), path)
 
 
