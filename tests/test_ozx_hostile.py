@@ -181,3 +181,37 @@ def test_truncated_real_archive(tmp_path, cut):
     cut_path.write_bytes(blob[: int(len(blob) * cut)])
     with pytest.raises(NgffError, match="end of central directory|truncated"):
         ngff.read(cut_path)
+
+
+def _real_archive(tmp_path_factory=None) -> bytes:
+    items = _valid() + [Item("a/deflated", b"abc" * 200, method=8)]
+    return build(items)
+
+
+_BASE = _real_archive()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_corruption_is_only_ever_an_ngff_error(seed, tmp_path):
+    """Flipped bytes anywhere: reading and extracting fail cleanly (NgffError) or succeed."""
+    import random
+
+    rng = random.Random(seed)
+    blob = bytearray(_BASE)
+    for _ in range(rng.randint(1, 6)):
+        position = rng.randrange(len(blob))
+        blob[position] = rng.randrange(256)
+    path = tmp_path / "fuzz.ozx"
+    path.write_bytes(bytes(blob))
+    before = _snapshot(tmp_path)
+    try:
+        archive = ngff.ozx.open_archive(path)
+        for name in archive.names():
+            archive.read(name)
+            archive.read(name, 1, 7)
+    except NgffError:
+        pass
+    try:
+        ngff.ozx.unpack(path, tmp_path / "out")
+    except NgffError:
+        assert _snapshot(tmp_path) == before
