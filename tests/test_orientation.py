@@ -518,3 +518,28 @@ def test_set_orientation_waits_for_no_other_writer(tmp_path):
             set_orientation(target, "LPS")
     assert (target / "zarr.json").read_bytes() == before
     assert code_of(set_orientation(target, "LPS").axes) == "LPS"  # free again
+
+
+def test_cli_orient_shows_sets_and_refuses(tmp_path):
+    from typer.testing import CliRunner
+
+    from ngff.cli import app
+
+    target = tmp_path / "a.ome.zarr"
+    ngff.write(_volume(), target)
+    ngff.write_labels(target, "cells", np.ones((4, 5, 6), np.uint8))
+    runner = CliRunner()
+    shown = runner.invoke(app, ["orient", str(target)])
+    assert shown.exit_code == 0 and "code: -" in shown.output
+    done = runner.invoke(app, ["orient", str(target), "LPS"])
+    assert done.exit_code == 0, done.output
+    assert "x: right-to-left" in done.output and "code: LPS" in done.output
+    assert code_of(ngff.read(target).labels["cells"].axes) == "LPS"
+    done = runner.invoke(app, ["orient", str(target), "x=R,z=none", "--no-labels"])
+    assert done.exit_code == 0 and "z: -" in done.output and "x: left-to-right" in done.output
+    assert code_of(ngff.read(target).labels["cells"].axes) == "LPS"
+    bad = runner.invoke(app, ["orient", str(target), "RRS"])
+    assert bad.exit_code == 2 and "twice" in bad.output
+    cleared = runner.invoke(app, ["orient", str(target), "none"])
+    assert cleared.exit_code == 0
+    assert all(a.orientation is None for a in ngff.read(target).axes)

@@ -884,6 +884,7 @@ app.command("mcp")(__import__("ngff.mcp.command", fromlist=["mcp_command"]).mcp_
 app.add_typer(__import__("ngff._cli_plate", fromlist=["plate_app"]).plate_app, name="plate")
 app.add_typer(__import__("ngff.ozx.cli", fromlist=["ozx_app"]).ozx_app, name="ozx")
 app.command("recover")(__import__("ngff._cli_edit", fromlist=["recover_command"]).recover_command)
+app.command("orient")(__import__("ngff._cli_orientation", fromlist=["orient_command"]).orient_command)
 
 
 def main() -> None:
