@@ -403,3 +403,35 @@ def test_cli_pack_check_unpack(written, tmp_path):
     (tmp_path / "junk.ozx").write_bytes(b"junk" * 100)
     result = runner.invoke(app, ["ozx", "unpack", str(tmp_path / "junk.ozx"), str(tmp_path / "junk")])
     assert result.exit_code == 2 and "not a ZIP archive" in result.output and "Traceback" not in result.output
+
+
+def test_pack_skips_temporary_files_and_refuses_locked_stores(tmp_path):
+    data = _volume((8, 32, 32), "uint8")
+    store = tmp_path / "s.ome.zarr"
+    ngff.write(data, store)
+    (store / ".zarr.json.tmp-1234").write_text("{}")
+    (store / ".0.ngff-tmp-abcd1234").mkdir()
+    (store / ".0.ngff-tmp-abcd1234" / "junk").write_bytes(b"x")
+    ngff.ozx.pack(store, tmp_path / "s.ozx")
+    names = ngff.ozx.open_archive(tmp_path / "s.ozx").order
+    assert not any("tmp" in n for n in names) and "zarr.json" in names
+    (store / ".ngff-lock").write_text("1234")
+    with pytest.raises(StoreError, match="lock"):
+        ngff.ozx.pack(store, tmp_path / "t.ozx")
+    assert not (tmp_path / "t.ozx").exists()
+
+
+def test_zarr_v2_zip_of_other_tools_is_read(tmp_path):
+    """Plain zips of 0.4 stores (zipfile, DEFLATE, no comment) open lazily too."""
+    data = _volume((8, 48, 48), "uint16")
+    ngff.write(data, tmp_path / "old.ome.zarr", version="0.4", chunks=16)
+    path = tmp_path / "old.zarr.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for file in sorted((tmp_path / "old.ome.zarr").rglob("*")):
+            if file.is_file():
+                z.write(file, file.relative_to(tmp_path / "old.ome.zarr").as_posix())
+    image = ngff.read(path)
+    assert image.version == "0.4"
+    np.testing.assert_array_equal(image.levels[0].compute(), data)
+    report = ngff.ozx.check_archive(path)
+    assert any("compressed" in p for p in report["problems"]) and any(".ozx" in p for p in report["problems"])

@@ -135,13 +135,27 @@ class _Writer:
         )
 
 
+def _transient(name: str) -> bool:
+    """ngff's own staging and temporary names (``.x.ngff-tmp-…``, ``.x.tmp-<pid>``…)."""
+    return name.startswith(".") and any(tag in name for tag in (".ngff-tmp-", ".ngff-old-", ".ngff-dir-", ".tmp-"))
+
+
 def _store_files(directory: Path) -> list[str]:
     """Relative names of every file under ``directory`` (checked: no links out, no archives)."""
     names = []
     for folder, subfolders, files in os.walk(directory):
-        subfolders.sort()
+        subfolders[:] = sorted(d for d in subfolders if not _transient(d))
         here = Path(folder)
-        for name in files:
+        if ".ngff-lock" in files:
+            raise StoreError(
+                "a writer holds this store's lock (.ngff-lock): pack it when the write has finished "
+                "(remove the file if no writer is running)",
+                location=str(here),
+                rule="pack complete stores only",
+            )
+        for name in sorted(files):
+            if _transient(name):
+                continue  # a writer's temporary file, not part of the store
             path = here / name
             relative = path.relative_to(directory).as_posix()
             if path.is_symlink() or not path.is_file():
