@@ -232,3 +232,18 @@ def test_gzipped_nifti_temporary_copy_is_removed(tmp_path, monkeypatch):
     image = convert(tmp_path / "v.nii.gz", tmp_path / "v.ome.zarr", chunks=(4, 4, 4))
     np.testing.assert_array_equal(image.levels[0].compute(), data.transpose(2, 1, 0))
     assert list(scratch.iterdir()) == []  # the decompressed copy is gone
+
+
+def test_cli_convert_orientation_option_overrides_the_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from ngff.cli import app
+
+    nib.save(nib.Nifti1Image(np.ones((4, 5, 6), np.uint8), np.diag([-1.0, -1.0, 1.0, 1.0])), tmp_path / "a.nii")
+    runner = CliRunner()
+    out = tmp_path / "a.ome.zarr"
+    result = runner.invoke(app, ["convert", str(tmp_path / "a.nii"), str(out), "--orientation", "z=I,y=A,x=R"])
+    assert result.exit_code == 0, result.output
+    assert code_of(ngff.read(out).axes) == "RAI"
+    bad = runner.invoke(app, ["convert", str(tmp_path / "a.nii"), str(tmp_path / "b.ome.zarr"), "--orientation", "RRS"])
+    assert bad.exit_code == 2 and not (tmp_path / "b.ome.zarr").exists()

@@ -21,7 +21,7 @@ def parse_orientation_argument(text: str) -> Any:
     """``"RAS"`` stays a code; ``"z=S,y=A,x=R"`` becomes a mapping; ``"none"`` clears every axis."""
     text = text.strip()
     if text.lower() == "none":
-        return "none"
+        return "none"  # ngff orient clears every space axis; elsewhere not a valid value
     if "=" not in text:
         return text
     out: dict[str, str | None] = {}

@@ -555,6 +555,14 @@ def convert(
     name: Annotated[
         str | None, typer.Option("--name", help="Name of the image (default: from the file).")
     ] = None,
+    orientation: Annotated[
+        str | None,
+        typer.Option(
+            "--orientation",
+            help="RFC-4 anatomical orientation: RAS, LPS, LPI ... (x, y, z point to these sides) or "
+            "z=inferior-to-superior,y=A,x=R (default: from the file's direction matrix for NIfTI/NRRD/MHA).",
+        ),
+    ] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace OUTPUT if it exists.")
     ] = False,
@@ -593,6 +601,8 @@ def convert(
         options["method"] = method
     if name is not None:
         options["name"] = name
+    if orientation is not None:  # RFC-4 (ngff.orientation); checked by ngff.write before writing
+        options["orientation"] = __import__("ngff._cli_orientation", fromlist=["x"]).parse_orientation_argument(orientation)
     scale_value = _per_axis_option(scale, "--scale", _positive_float) if scale is not None else None
     units_value = _per_axis_option(units, "--units", _unit_name) if units is not None else None
     from .convert import convert as run_convert
