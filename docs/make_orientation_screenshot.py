@@ -17,10 +17,10 @@ from pathlib import Path
 
 warnings.filterwarnings("ignore")  # keep backend deprecation toasts out of the picture
 
-import napari  # noqa: E402
-import numpy as np  # noqa: E402
+import napari
+import numpy as np
 
-import ngff  # noqa: E402
+import ngff
 
 OUT = Path(__file__).resolve().parent / "images"
 

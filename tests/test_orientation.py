@@ -513,9 +513,8 @@ def test_set_orientation_waits_for_no_other_writer(tmp_path):
     target = tmp_path / "a.ome.zarr"
     ngff.write(_volume(), target, orientation="RAS")
     before = (target / "zarr.json").read_bytes()
-    with StoreLock(target):
-        with pytest.raises(StoreLockedError):
-            set_orientation(target, "LPS")
+    with StoreLock(target), pytest.raises(StoreLockedError):
+        set_orientation(target, "LPS")
     assert (target / "zarr.json").read_bytes() == before
     assert code_of(set_orientation(target, "LPS").axes) == "LPS"  # free again
 

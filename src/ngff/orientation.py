@@ -57,8 +57,8 @@ if TYPE_CHECKING:
 __all__ = [
     "LETTERS",
     "PRESETS",
-    "TERMS",
     "PROPOSED_TERMS",
+    "TERMS",
     "ReorientPlan",
     "code_of",
     "letter_of",

@@ -436,7 +436,7 @@ class OrientationWidget(Container):
         if self.layer.value is not None and self.layer.value not in viewer.layers:
             self.layer.reset_choices()
         placed = self.letter_positions() if self.letters.value else []
-        existing = viewer.layers[LETTERS_LAYER] if LETTERS_LAYER in viewer.layers else None
+        existing = viewer.layers[LETTERS_LAYER] if LETTERS_LAYER in viewer.layers else None  # noqa: SIM401
         if not placed:
             if existing is not None:
                 self._syncing = True
