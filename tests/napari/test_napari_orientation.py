@@ -151,6 +151,12 @@ def test_show_reoriented_to_ras_and_lps(viewer, tmp_path):
     lps = widget.show_reoriented("LPS")
     np.testing.assert_array_equal(_level0(lps), source)
 
+    # Labels layers too.
+    widget.layer.value = layers[1]
+    mask = widget.show_reoriented("RAS")
+    assert mask.__class__.__name__ == "Labels"
+    np.testing.assert_array_equal(_level0(mask), _level0(layers[1])[:, ::-1, ::-1])
+
     # A choice breaking an RFC-4 MUST is refused and the store is left alone.
     before = (target / "zarr.json").read_bytes()
     widget.layer.value = layers[0]
