@@ -4,7 +4,9 @@ A driver process imports ngff once and, for each seeded trial, copies a tiny tem
 store, forks a child that runs ``update_region`` (or ``write_labels`` into the image)
 and SIGKILLs it after a seeded random delay (mostly within the operation's duration,
 measured first; every fourth trial later).
-Forking after the imports keeps a trial in milliseconds; the driver never touches zarr
+Renames of the commit phase are slowed by a few milliseconds (a slow filesystem), so
+some kills land between the journal's commit and its last rename.  Forking after the
+imports keeps a trial in milliseconds; the driver never touches zarr
 before forking, so no thread of zarr, zarrs or dask is running at fork time.
 
 Afterwards, in this process, each store must read either exactly as before or exactly
@@ -53,10 +55,18 @@ DRIVER = textwrap.dedent(
     import json, os, random, shutil, signal, sys, time
     import numpy as np
     import dask.array, zarr, zarr.storage  # preloaded: children only fork and run
-    import ngff, ngff.reader, ngff.writer, ngff.update, ngff.pyramid, ngff.regions
+    import ngff, ngff.atomic, ngff.reader, ngff.writer, ngff.update, ngff.pyramid, ngff.regions
     from test_edit_kill import REGION, _values, _labels
 
     template, workdir, trials, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+
+    # A slow filesystem: each rename of the commit phase takes a few ms, so some kills
+    # land between the journal's commit and its last rename.
+    _move = ngff.atomic.LocalTarget.move
+    def slow_move(self, source, key):
+        _move(self, source, key)
+        time.sleep(0.004)
+    ngff.atomic.LocalTarget.move = slow_move
     values, labels = _values(), _labels()
 
     def child(store, op):
