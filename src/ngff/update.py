@@ -546,6 +546,7 @@ def update_region(
         tx = Transaction(place.target)
         try:
             total = len(image.levels) - level
+            hull, staged = box, values  # the last level staged: its touched units and their new values
             for j in range(level, len(image.levels)):
                 if j > level:
                     nxt = _open_level(place.store, group, image.level_paths[j], separator)
