@@ -263,10 +263,10 @@ def test_bioio_mapping_layer(tmp_path: Path) -> None:
     # singleton axes are dropped; the pickled source reopens with the same plugin
     tifffile.imwrite(tmp_path / "s.ome.tif", data[:1, :1, :1], ome=True, metadata={"axes": "TCZYX"})
     source = open_source(tmp_path / "s.ome.tif", reader="bioio")
-    assert source.dims == ("c", "y", "x") and source.data.shape == (1, 32, 40)
+    assert source.dims == ("y", "x") and source.data.shape == (32, 40)
     import pickle
 
-    np.testing.assert_array_equal(pickle.loads(pickle.dumps(source.data))[0, :5, :5], data[0, 0, 0, :5, :5])
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(source.data))[:5, :5], data[0, 0, 0, :5, :5])
 
 
 def test_vendor_file_without_its_plugin_names_it(tmp_path: Path) -> None:
@@ -326,3 +326,19 @@ def test_cli_series_all_reader_and_backend(tmp_path: Path) -> None:
     result = runner.invoke(app, ["convert", str(tmp_path / "m.tif"), str(tmp_path / "r.zarr"), "--reader", "tiff", "--series", "1"])
     assert result.exit_code == 0, result.output
     assert ngff.read(tmp_path / "r.zarr").shape == (2, 20, 30)
+
+
+def test_bioio_scenes_are_series(tmp_path: Path) -> None:
+    pytest.importorskip("bioio")
+    pytest.importorskip("bioio_ome_tiff")
+    first, second = _data((2, 30, 40), "uint8"), _data((3, 20, 24), "uint8", seed=5)
+    with tifffile.TiffWriter(tmp_path / "scenes.ome.tif") as tif:
+        tif.write(first, metadata={"axes": "CYX"}, photometric="minisblack")
+        tif.write(second, metadata={"axes": "ZYX"}, photometric="minisblack")
+    assert series_count(tmp_path / "scenes.ome.tif", reader="bioio") == 2
+    collection = ngff.convert(tmp_path / "scenes.ome.tif", tmp_path / "s.zarr", series="all", reader="bioio")
+    assert collection.series_paths == ("0", "1")
+    np.testing.assert_array_equal(collection.images["0"].levels[0].compute(), first)
+    np.testing.assert_array_equal(collection.images["1"].levels[0].compute(), second)
+    with pytest.raises(ngff.NgffError, match="series 2 requested"):
+        ngff.convert(tmp_path / "scenes.ome.tif", tmp_path / "x.zarr", series=2, reader="bioio")

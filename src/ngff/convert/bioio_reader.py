@@ -5,7 +5,7 @@ file; we map what it reports - scenes (series), dimension order, physical pixel
 sizes, channel names, and from its OME metadata the channel colours, units and time
 increment - onto a :class:`SourceImage`.  Pixels are read through bioio's lazy dask
 data, region by region; every process (dask worker) reopens the file with the same
-plugin.  Singleton ``T``, ``Z`` and sample axes are dropped.
+plugin.  Singleton axes other than ``Y`` and ``X`` are dropped.
 """
 
 from __future__ import annotations
@@ -60,9 +60,7 @@ def open_bioio(path: Path, *, series: int = 0, dims: Any = None) -> SourceImage:
     image.set_scene(series)
     letters = str(image.dims.order)
     shape = dict(zip(letters, (int(n) for n in image.shape)))
-    keep = "".join(
-        ch for ch in letters if shape[ch] > 1 or ch in "YX" or (ch == "C" and "S" not in letters)
-    )
+    keep = "".join(ch for ch in letters if shape[ch] > 1 or ch in "YX")
     if "S" in keep and "C" in keep:
         if shape["C"] == 1:
             keep = keep.replace("C", "")
