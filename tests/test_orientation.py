@@ -542,3 +542,31 @@ def test_cli_orient_shows_sets_and_refuses(tmp_path):
     cleared = runner.invoke(app, ["orient", str(target), "none"])
     assert cleared.exit_code == 0
     assert all(a.orientation is None for a in ngff.read(target).axes)
+
+
+_CODES = ["".join(p) for p in itertools.product("RL", "AP", "SI")]
+_CODES = sorted({"".join(q) for c in _CODES for q in itertools.permutations(c)})
+
+
+def test_reorient_there_and_back_is_the_identity(tmp_path):
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    data = np.random.default_rng(7).integers(0, 255, size=(3, 4, 5)).astype(np.uint8)
+    base = ngff.write(data, tmp_path / "a.ome.zarr", scale=(2.0, 3.0, 0.5), translation=(1.0, -2.0, 4.0))
+
+    @hypothesis.settings(max_examples=40, deadline=None)
+    @hypothesis.given(st.sampled_from(_CODES), st.sampled_from(_CODES))
+    def check(source, target):
+        from dataclasses import replace
+
+        oriented = replace(base.multiscale, axes=resolve_orientation(base.axes, source))
+        image = replace(base, multiscale=oriented)
+        there = reorient(image, target)
+        assert code_of(there.axes) == target
+        back = reorient(there, source)
+        np.testing.assert_array_equal(back.levels[0].compute(), image.levels[0].compute())
+        np.testing.assert_allclose(back.scales[0], image.scales[0])
+        np.testing.assert_allclose(back.translations[0], image.translations[0])
+
+    assert len(_CODES) == 48
+    check()
