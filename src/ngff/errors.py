@@ -14,6 +14,7 @@ __all__ = [
     "UnsupportedVersionError",
     "StoreError",
     "StoreLockedError",
+    "OrientationWarning",
 ]
 
 
