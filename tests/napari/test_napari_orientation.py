@@ -179,3 +179,11 @@ def test_writer_writes_layer_orientation_back(viewer, tmp_path):
     out = tmp_path / "out.ome.zarr"
     write_layers(out, [layer.as_layer_data_tuple()])
     assert code_of(ngff.read(out).axes) == "LPI"
+    # A layer without OME axis labels gets the names the writer gives it.
+    plain = viewer.add_image(data[0], name="plane")
+    widget.layer.value = plain
+    assert [b.label for b in (widget.axis_0, widget.axis_1)] == ["y", "x"]
+    widget.set_preset("RA")
+    widget.save()
+    write_layers(tmp_path / "plane.ome.zarr", [plain.as_layer_data_tuple()])
+    assert code_of(ngff.read(tmp_path / "plane.ome.zarr").axes) == "RA"

@@ -50,6 +50,9 @@ LETTERS_LAYER = "orientation letters"
 _NONE = "-"
 _MAX_SPACE = 3
 _LETTER_COLOR = "yellow"
+_OME_NAMES = ("t", "c", "z", "y", "x")
+#: Axis names of layers without OME axis labels, as napari_ngff._writer names them.
+_DEFAULT_DIMS = {2: ("y", "x"), 3: ("z", "y", "x"), 4: ("t", "z", "y", "x")}
 
 
 def _camera(viewer: Any) -> Any:
@@ -66,6 +69,8 @@ def layer_axes(layer: Any) -> tuple[Axis, ...]:
     by_name = {a["name"]: a for a in provenance}
     if len(provenance) == len(names) and not set(names) & set(by_name):
         names = [a["name"] for a in provenance]  # napari's default labels: use the store's
+    elif not provenance and not set(names) <= set(_OME_NAMES) and len(names) in _DEFAULT_DIMS:
+        names = list(_DEFAULT_DIMS[len(names)])  # the names the plugin's writer will give
     oriented = metadata.get(ORIENTATION_KEY)
     if not isinstance(oriented, Mapping):
         oriented = {a["name"]: a.get("orientation") for a in provenance}
