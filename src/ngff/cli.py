@@ -631,7 +631,7 @@ def convert(
         _fail(_interrupted_message(output, before), code=130)
     if not hasattr(image, "levels"):  # --series all: a collection
         _stdout().print(
-            Text.assemble(("✓ wrote ", "bold green"), (str(output), "bold"),
+            Text.assemble(("✓ wrote ", "bold green"), (str(target), "bold"),
                           f": OME-Zarr {image.version} collection of {len(image.images)} series")
         )
         return
@@ -639,7 +639,7 @@ def convert(
     _stdout().print(
         Text.assemble(
             ("✓ wrote ", "bold green"),
-            (str(output), "bold"),
+            (str(target), "bold"),
             f": OME-Zarr {image.version}, {''.join(image.dims) if all(len(d) == 1 for d in image.dims) else image.dims} "
             f"{image.dtype}, {len(image.levels)} level{'s' * (len(image.levels) != 1)} ({shapes})",
         )
