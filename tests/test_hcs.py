@@ -342,6 +342,26 @@ def test_conformance_plate_with_contradicting_indices(conformance_dir):
     assert rules == {"well.path-matches-indices"}
 
 
+@pytest.mark.parametrize(
+    "relative, grid",
+    [
+        ("ome-zarr-models_ome-zarr-models-py/tests/data/examples/v04/hcs_example.ome.zarr", (1, 1)),
+        ("tlambert03_yaozarrs/tests/data/v05/76-45.ome.zarr", (12, 32)),
+        ("tlambert03_yaozarrs/tests/data/v04/2551.zarr", (8, 12)),
+    ],
+)
+def test_metadata_only_fixture_plates(conformance_dir, relative, grid):
+    """Real-world plate metadata without pixels: the plate reads; a mosaic needs one readable field."""
+    plate = ngff.read(conformance_dir / "fixtures" / relative)
+    assert (len(plate.rows), len(plate.columns)) == grid
+    if grid == (1, 1):  # arrays present, chunks absent: the fill value
+        mosaic = plate_mosaic(plate)
+        assert mosaic.shape == (1, 2, 135, 320) and not mosaic.read().any()
+    else:  # no field of any well has its arrays
+        with pytest.raises(NgffError, match="no well of the plate has field 0"):
+            plate_mosaic(plate)
+
+
 # --------------------------------------------------------------------------- validation rules
 
 

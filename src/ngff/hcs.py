@@ -913,9 +913,14 @@ def _template(
             errors.append(str(exc))
             continue
         path = _pick_field(well, field, acquisition)
-        if path is not None:
+        if path is None:
+            continue
+        try:
             image, shapes, dtype = _open_field(store, join(well.path, path), well.version)
-            return image, path, shapes, dtype
+        except NgffError as exc:  # a broken first well: the next one may serve as template
+            errors.append(str(exc))
+            continue
+        return image, path, shapes, dtype
     what = f"field {field!r}" + (f" of acquisition {acquisition}" if acquisition is not None else "")
     detail = f" ({errors[0]})" if errors else ""
     raise NgffError(f"no well of the plate has {what}{detail}", location=plate.location)
