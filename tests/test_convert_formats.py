@@ -342,3 +342,16 @@ def test_bioio_scenes_are_series(tmp_path: Path) -> None:
     np.testing.assert_array_equal(collection.images["1"].levels[0].compute(), second)
     with pytest.raises(ngff.NgffError, match="series 2 requested"):
         ngff.convert(tmp_path / "scenes.ome.tif", tmp_path / "x.zarr", series=2, reader="bioio")
+
+
+def test_contiguous_tiffs_are_memory_mapped_in_either_byte_order(tmp_path: Path) -> None:
+    data = _data((3, 40, 50))
+    for order in ("<", ">"):
+        path = tmp_path / f"c{order == '>'}.tif"
+        tifffile.imwrite(path, data, byteorder=order, photometric="minisblack")
+        source = open_source(path)
+        assert isinstance(source.data._open(), np.memmap)  # uncompressed, contiguous: mapped
+        source.close()
+        image = ngff.convert(path, tmp_path / f"c{order == '>'}.zarr", chunks=16)
+        assert image.dtype == np.uint16
+        np.testing.assert_array_equal(image.levels[0].compute(), data)
