@@ -193,6 +193,8 @@ def test_write_ozx_refuses_04_and_existing(tmp_path):
     image = ngff.read(tmp_path / "a.ozx")
     with pytest.raises(StoreError, match="read from"):
         ngff.write(image, tmp_path / "a.ozx", overwrite=True)
+    with pytest.raises(StoreError, match="URLs"):
+        ngff.write(data, "https://example.org/x.ozx")
 
 
 def test_failed_write_leaves_nothing(tmp_path):

@@ -163,6 +163,8 @@ def write_ozx(data: Any, location: str | os.PathLike[str], **options: Any) -> An
     shards = options.pop("shards", None)
     shards = "auto" if shards is None else (None if shards is False else shards)
     overwrite = bool(options.pop("overwrite", False))
+    if "://" in os.fspath(location):
+        raise StoreError("writing archives to URLs is not supported; write locally and upload", location=os.fspath(location))
     final = Path(os.fspath(location)).expanduser().absolute()
     source = getattr(data, "location", None)
     if overwrite and isinstance(source, str) and "://" not in source and Path(source).absolute() == final:
