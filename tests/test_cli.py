@@ -326,13 +326,14 @@ def test_demo_napari_flag_opens_viewer(
     monkeypatch.setenv("DISPLAY", ":99")
     result = runner.invoke(app, ["demo", str(tmp_path), "--napari"])
     assert result.exit_code == 0, result.output
-    assert opened == [tmp_path / "demo.ome.zarr"]
+    assert opened == [[tmp_path / "demo.ome.zarr", tmp_path / "plate.ome.zarr"]]
 
     # --napari without a display: a clear error instead of Qt aborting the process.
     opened.clear()
     monkeypatch.delenv("DISPLAY")
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     shutil.rmtree(tmp_path / "demo.ome.zarr")
+    shutil.rmtree(tmp_path / "plate.ome.zarr")
     result = runner.invoke(app, ["demo", str(tmp_path), "--napari"])
     assert result.exit_code == 2, result.output
     assert "needs a display" in result.output and opened == []

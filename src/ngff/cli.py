@@ -745,22 +745,26 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Write a synthetic 3-channel 3-D pyramid with "cells" labels, show it, maybe open napari."""
+    """Write a synthetic 3-channel 3-D pyramid with "cells" labels and a small HCS plate; show them."""
     size = _parse_shape(shape)
     target = output_dir / "demo.ome.zarr"
+    plate_target = output_dir / "plate.ome.zarr"
     with _reported_errors(), _progress_bar(f"writing {target}") as progress:
         write_demo(target, version=version, shape=size, progress=progress)
+    with _reported_errors(), _progress_bar(f"writing {plate_target}") as progress:
+        write_demo_plate(plate_target, version=version, progress=progress)
     with _reported_errors():
         from .summary import summarize
 
-        summary = summarize(target)
-    _stdout().print(render_summary(summary))
+        summaries = [summarize(target), summarize(plate_target)]
+    for summary in summaries:
+        _stdout().print(render_summary(summary))
     open_viewer = napari_available() if napari is None else napari
     if open_viewer and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         _fail("--napari needs a display (no DISPLAY is set): run under xvfb-run, or use --headless", code=2)
     if open_viewer:
         with _reported_errors():
-            open_in_napari(target, screenshot=screenshot)
+            open_in_napari([target, plate_target], screenshot=screenshot)
     elif screenshot is not None:
         _fail("--screenshot needs napari: pass --napari (and have a display)", code=2)
 
@@ -868,25 +872,75 @@ def _manifest_has_reader(text: str) -> bool:
     return any(line.strip().startswith("readers:") for line in text.splitlines())
 
 
-def open_in_napari(path: Path, *, screenshot: Path | None = None) -> None:
-    """Open ``path`` in a napari viewer through the napari-ngff reader.
+def open_in_napari(paths: Sequence[Path], *, screenshot: Path | None = None) -> None:
+    """Open each of ``paths`` in its own napari viewer through the napari-ngff reader.
 
-    Runs the event loop until the window is closed; with ``screenshot``, renders one
-    frame into that PNG instead, prints the layers and returns.
+    Runs the event loop until the windows are closed; with ``screenshot``, renders one
+    frame of each viewer into a PNG instead (``screenshot``, then ``<stem>-2.png`` …),
+    prints the layers and returns.
     """
     import napari  # deliberately local: napari (and Qt) are optional and slow to import
 
-    viewer = napari.Viewer()  # shown even for a screenshot: a hidden canvas renders black
-    viewer.open(str(path), plugin="napari-ngff")
+    viewers = []
+    for path in paths:
+        viewer = napari.Viewer(title=f"napari-ngff: {path.name}")  # shown: a hidden canvas renders black
+        viewer.open(str(path), plugin="napari-ngff")
+        viewers.append(viewer)
     if screenshot is None:
         napari.run()
         return
-    viewer.screenshot(str(screenshot), canvas_only=True, flash=False)
-    for layer in viewer.layers:
-        levels = len(layer.data) if getattr(layer, "multiscale", False) else 1
-        _stdout().print(f"layer {layer.name!r}: {type(layer).__name__}, {levels} level(s), visible={layer.visible}")
-    _stdout().print(f"screenshot: {screenshot}")
-    viewer.close()
+    for k, (path, viewer) in enumerate(zip(paths, viewers)):
+        shot = screenshot if k == 0 else screenshot.with_name(f"{screenshot.stem}-{k + 1}{screenshot.suffix}")
+        viewer.window.resize(1200, 800)
+        viewer.reset_view()  # docked widgets took canvas room after the first fit
+        viewer.screenshot(str(shot), canvas_only=True, flash=False)
+        _stdout().print(f"viewer {path.name}: screenshot {shot}")
+        for layer in viewer.layers:
+            levels = len(layer.data) if getattr(layer, "multiscale", False) else 1
+            _stdout().print(
+                f"layer {layer.name!r}: {type(layer).__name__}, {levels} level(s), visible={layer.visible}"
+            )
+    for viewer in viewers:
+        viewer.close()
+
+
+def write_demo_plate(
+    target: Path,
+    *,
+    version: str = "0.5",
+    field_shape: tuple[int, int] = (128, 128),
+    progress: Callable[[int, int], None] | None = None,
+) -> Any:
+    """Write the demo HCS plate to ``target``: rows A-B, columns 1-3, well B/3 missing, 2 fields.
+
+    Returns
+    -------
+    ngff.Plate
+        The written plate.
+    """
+    from .hcs import write_plate, write_well_image
+    from .reader import read
+    from .samples import DEMO_PLATE_CHANNELS, synthetic_field
+
+    wells = [(r, c) for r in range(2) for c in range(3) if (r, c) != (1, 2)]
+    write_plate(target, rows=2, columns=3, wells=wells, name="demo plate", version=version, overwrite=True)
+    fields = 2
+    total = len(wells) * fields
+    for done, ((r, c), f) in enumerate(((w, f) for w in wells for f in range(fields)), start=1):
+        write_well_image(
+            target,
+            r,
+            c,
+            f,
+            synthetic_field(r, c, f, field_shape),
+            dims=("c", "y", "x"),
+            scale={"y": 0.65, "x": 0.65},
+            units={"y": "micrometer", "x": "micrometer"},
+            channels=[{"label": label, "color": color} for label, color in DEMO_PLATE_CHANNELS],
+        )
+        if progress is not None:
+            progress(done, total)
+    return read(target)
 
 
 # `ngff mcp`: the command module imports only typer; the MCP SDK loads when the server starts.

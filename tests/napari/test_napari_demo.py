@@ -40,18 +40,33 @@ def test_demo_napari_opens_the_store_and_renders_it(tmp_path, qapp):
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout
     assert (tmp_path / "out" / "demo.ome.zarr").is_dir()
-    # The summary is printed first, then the layers napari made through our reader.
-    assert "demo" in out and "OME-Zarr 0.5" in out
-    layer_lines = [line for line in out.splitlines() if line.startswith("layer ")]
-    assert len(layer_lines) == 4, out
-    assert sum("Image" in line for line in layer_lines) == 3
-    assert any("'cells'" in line and "Labels" in line for line in layer_lines), out
+    assert (tmp_path / "out" / "plate.ome.zarr").is_dir()
+    # The summaries are printed first, then each viewer's layers made through our reader.
+    assert "OME-Zarr 0.5" in out and "'demo plate'" in out and "5 of 6 wells present" in out
+    sections = out.split("\nviewer ")[1:]
+    assert [s.split(":")[0] for s in sections] == ["demo.ome.zarr", "plate.ome.zarr"], out
+    image_layers = [line for line in sections[0].splitlines() if line.startswith("layer ")]
+    assert len(image_layers) == 4, out
+    assert sum("Image" in line for line in image_layers) == 3
+    assert any("'cells'" in line and "Labels" in line for line in image_layers), out
+    plate_layers = [line for line in sections[1].splitlines() if line.startswith("layer ")]
+    assert sum("Image" in line for line in plate_layers) == 2, out  # nuclei and marker mosaics
+    assert any("'nuclei'" in line for line in plate_layers) and any("'marker'" in line for line in plate_layers)
+
     pixels = _png(shot)[..., :3].astype(np.int32)
     background = pixels[1, 1]
     shows_data = (np.abs(pixels - background).max(axis=-1) > 12).mean()
     assert shows_data > 0.05, f"the canvas is nearly blank ({shows_data:.3f})"
     colours = {tuple(c) for c in pixels[::7, ::7].reshape(-1, 3) // 32}
     assert len(colours) > 5, "three coloured channels should blend into many colours"
+
+    mosaic = _png(tmp_path / "demo-2.png")[..., :3].astype(np.int32)
+    lit = np.abs(mosaic - mosaic[1, 1]).max(axis=-1) > 12
+    assert lit.mean() > 0.1, "the plate mosaic is not rendered"
+    rows, cols = np.nonzero(lit)
+    height, width = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+    # 2 rows x 3 columns of square fields: the lit area is about 1.5 times wider than high.
+    assert 1.2 < width / height < 1.8, (width, height)
 
 
 def test_screenshot_without_napari_is_a_clear_error(tmp_path):
