@@ -149,6 +149,8 @@ def test_server_without_range_support(published, tmp_path):
     with RangeServer(published["folder"], ranges=False) as plain:
         image = ngff.read(plain.url("image.ozx"))
         np.testing.assert_array_equal(image.levels[0][2].compute(), published["data"][2])
+        np.testing.assert_array_equal(image.levels[0].compute(), published["data"])
+        assert plain.count == 1, plain.log  # downloaded once, then sliced here
 
 
 def test_fsspec_memory_ozx(published):

@@ -51,6 +51,8 @@ __all__ = [
 ]
 
 _TRANSIENT = {408, 425, 429, 500, 502, 503, 504}
+#: objects up to this size are kept whole when their server ignores Range requests
+_KEEP_UNRANGED = 256 << 20
 _METADATA_NAMES = frozenset({"zarr.json", ".zattrs", ".zgroup", ".zarray", ".zmetadata"})
 _MISSING = {404, 410}
 
@@ -101,6 +103,7 @@ class HttpClient:
         self.requests = 0
         self._lock = threading.Lock()
         self._local = threading.local()  # kept-alive connections of each thread
+        self._unranged: dict[str, bytes] = {}  # whole objects from servers without Range support
 
     def get(
         self, url: str, *, start: int | None = None, end: int | None = None, suffix: int | None = None,
@@ -117,6 +120,9 @@ class HttpClient:
         (bytes, int or None) or None
             None only for a missing object with ``missing_ok``.
         """
+        kept = self._unranged.get(url)
+        if kept is not None:
+            return self._ranged(url, 200, kept, None, start, end, suffix)
         headers = dict(self.headers)
         if suffix is not None:
             headers["Range"] = f"bytes=-{suffix}"
@@ -160,6 +166,11 @@ class HttpClient:
             if length is not None and length.isdigit() and int(length) != len(body):
                 last_problem = f"the response was cut short ({len(body)} of {length} bytes)"
                 continue
+            if status == 200 and (start is not None or suffix is not None) and len(body) <= _KEEP_UNRANGED:
+                with self._lock:  # a server that ignores Range: keep the object (bounded), slice it here
+                    self._unranged[url] = body
+                    while sum(len(v) for v in self._unranged.values()) > _KEEP_UNRANGED:
+                        self._unranged.pop(next(iter(self._unranged)))
             return self._ranged(url, status, body, response_headers.get("Content-Range"), start, end, suffix)
         raise StoreError(
             f"{last_problem} (gave up after {self.config.retries + 1} attempts)",
