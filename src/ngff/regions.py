@@ -69,6 +69,14 @@ class _Progress:
     done: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     cancelled: threading.Event = field(default_factory=threading.Event)
+    running: int = 0
+    idle: threading.Condition = field(default_factory=threading.Condition)
+
+    def settle(self) -> None:
+        """Stop tasks that have not started and wait for the running ones to finish."""
+        self.cancelled.set()
+        with self.idle:
+            self.idle.wait_for(lambda: self.running == 0)
 
     def step(self) -> None:
         if self.callback is None:
@@ -321,6 +329,9 @@ def _compute_cancellable(tasks: list[Any], counter: _Progress) -> None:
             dask.compute(*tasks)
         except BaseException as exc:  # handed to the waiting thread
             failure.append(exc)
+            # dask raises the first failure while other tasks still run: let them end
+            # before the caller removes the store they write into.
+            counter.settle()
 
     worker = threading.Thread(target=compute, name="ngff-write", daemon=True)
     worker.start()
@@ -328,7 +339,7 @@ def _compute_cancellable(tasks: list[Any], counter: _Progress) -> None:
         while worker.is_alive():
             worker.join(0.05)
     except BaseException:
-        counter.cancelled.set()
+        counter.settle()
         worker.join()
         raise
     if failure:
@@ -336,11 +347,18 @@ def _compute_cancellable(tasks: list[Any], counter: _Progress) -> None:
 
 
 def _run_one(start, plan, levels, source, dtype, method, counter) -> None:
-    if counter.cancelled.is_set():
-        return
-    _process_region(start, plan, levels, source, dtype, method)
-    _trim_heap()
-    counter.step()
+    with counter.idle:
+        if counter.cancelled.is_set():
+            return
+        counter.running += 1
+    try:
+        _process_region(start, plan, levels, source, dtype, method)
+        _trim_heap()
+        counter.step()
+    finally:
+        with counter.idle:
+            counter.running -= 1
+            counter.idle.notify_all()
 
 
 def _trim_heap() -> None:
