@@ -437,3 +437,23 @@ def test_zarr_v2_zip_of_other_tools_is_read(tmp_path):
     np.testing.assert_array_equal(image.levels[0].compute(), data)
     report = ngff.ozx.check_archive(path)
     assert any("compressed" in p for p in report["problems"]) and any(".ozx" in p for p in report["problems"])
+
+
+def test_validate_checks_rfc9_rules(written, tmp_path):
+    report = ngff.validate(written["ozx"])
+    assert not {r for r in report.rules() if r.startswith("rfc9.")}, report.problems
+    misleading = tmp_path / "misleading.zip"  # shuffled and deflated, but the comment claims jsonFirst
+    _zip_copy(written["ozx"], misleading, comment=json.dumps(COMMENT).encode(), compression=zipfile.ZIP_DEFLATED, shuffle=True)
+    report = ngff.validate(misleading)
+    rules = report.rules()
+    assert "rfc9.json-first" in rules and not report.ok  # ozx-tck's "misleadingsort" is an error
+    assert {"rfc9.stored", "rfc9.extension", "rfc9.root-first"} <= rules
+    plain = tmp_path / "plain.ozx"
+    _zip_copy(written["ozx"], plain, comment=b"")
+    assert "rfc9.comment" in ngff.validate(plain).rules()
+    assert "rfc9.zip64" in ngff.validate(plain).rules()  # zipfile writes small archives without ZIP64
+    unsharded = tmp_path / "unsharded.ozx"
+    ngff.write(_volume((8, 32, 32), "uint8"), unsharded, shards=False)
+    assert "rfc9.sharding" in ngff.validate(unsharded).rules()
+    assert ngff.validate(unsharded).ok  # SHOULDs are warnings
+    assert not ngff.validate(unsharded, strict=True).ok

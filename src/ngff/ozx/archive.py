@@ -190,7 +190,8 @@ class Archive:
         self._infer_offsets = bool(getattr(source, "remote", False))
         self._parse()
         self.version: str | None = None
-        self.json_first = False
+        #: the comment's ``jsonFirst`` once checked against the real order / as claimed
+        self.json_first = self.json_first_claimed = False
         self._read_comment()
         self._check_order()
 
@@ -409,7 +410,7 @@ class Archive:
         zip_file = self.ome.get("zipFile")
         directory = zip_file.get("centralDirectory") if isinstance(zip_file, dict) else None
         flag = directory.get("jsonFirst") if isinstance(directory, dict) else None
-        self.json_first = flag is True
+        self.json_first = self.json_first_claimed = flag is True
 
     def _check_order(self) -> None:
         """Note where the archive departs from RFC-9's zarr.json-first, breadth-first order."""

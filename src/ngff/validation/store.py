@@ -529,6 +529,11 @@ def validate(
         checked = walker.check_group(root, None)
         version, kind = checked.version, checked.kind
         walker.walk_group(root, checked)
+    archive = getattr(store, "archive", None)
+    if archive is not None:  # RFC-9 single-file OME-Zarr (.ozx): the archive's own rules
+        from ..ozx.validate import check_rfc9
+
+        check_rfc9(archive, store.location, f, store.json("zarr.json"))
     from ..update import pending_update  # a killed update leaves chunks of two states until completed
 
     if pending_update(store) == "committed":
