@@ -532,11 +532,12 @@ def convert(
         ),
     ] = None,
     series: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--series", help="Image series of a multi-series file (0, 1, ...) or 'all' (a collection)."
+            "--series", help="Image series of a multi-series file (0, 1, ...) or 'all' (a collection). "
+            "Default: the whole plate of an OME-TIFF plate file (an HCS plate), else series 0."
         ),
-    ] = "0",
+    ] = None,
     reader: Annotated[
         str | None,
         typer.Option("--reader", help="Force a reader: npy, tiff, imageio, bioio (default: by content and extension)."),
@@ -573,7 +574,7 @@ def convert(
     """
     if levels is not None and levels < 1:
         _fail(f"--levels {levels}: expected a positive number of levels (1: no downsampling)")
-    if series.strip().lower() != "all" and not (series.strip().isdigit()):
+    if series is not None and series.strip().lower() != "all" and not (series.strip().isdigit()):
         _fail(f"--series {series}: expected a series index (0, 1, ...) or all")
     if workers is not None and workers < 1:
         _fail(f"--workers {workers}: expected a positive number of worker processes")
@@ -617,7 +618,7 @@ def convert(
             image = run_convert(
                 input,
                 target,
-                series=series if series.strip().lower() == "all" else int(series),
+                series=None if series is None else series if series.strip().lower() == "all" else int(series),
                 reader=reader,
                 backend=backend,
                 dims=dims,
@@ -629,6 +630,13 @@ def convert(
             )
     except KeyboardInterrupt:
         _fail(_interrupted_message(output, before), code=130)
+    if hasattr(image, "wells"):  # a plate file: an HCS plate
+        _stdout().print(
+            Text.assemble(("✓ wrote ", "bold green"), (str(target), "bold"),
+                          f": OME-Zarr {image.version} plate of {len(image.rows)}×{len(image.columns)}, "
+                          f"{len(image.wells)} wells")
+        )
+        return
     if not hasattr(image, "levels"):  # --series all: a collection
         _stdout().print(
             Text.assemble(("✓ wrote ", "bold green"), (str(target), "bold"),

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import NgffError
-from ..model import TYPE_BY_NAME, Collection, Image
+from ..model import TYPE_BY_NAME, Collection, Image, Plate
 from .source import FileArray, SourceImage, open_source
 
 __all__ = ["FileArray", "SourceImage", "convert", "level_factors", "open_source", "series_count"]
@@ -125,7 +125,7 @@ def convert(
     input: str | os.PathLike[str],
     output: str | os.PathLike[str],
     *,
-    series: int | str = 0,
+    series: int | str | None = None,
     dims: Any = None,
     scale: Any = None,
     units: Any = None,
@@ -133,7 +133,7 @@ def convert(
     reader: str | None = None,
     reuse_levels: bool = True,
     **write_options: Any,
-) -> Image | Collection:
+) -> Image | Collection | Plate:
     """Convert an image file to OME-Zarr.
 
     Parameters
@@ -148,7 +148,9 @@ def convert(
         ``storage_options=`` are handed to fsspec).
     series
         Which image series of a multi-series file, or ``"all"``: every series, written
-        as a bioformats2raw-layout collection (series ``i`` at ``output/i``).
+        as a bioformats2raw-layout collection (series ``i`` at ``output/i``).  Default:
+        the whole plate when the file's OME-XML describes one (an HCS plate, see
+        :mod:`ngff.convert.ome_plate`), else series 0.
     dims
         Names of the file's axes in stored order (``"zcyx"``, ``"c,z,y,x"`` or a
         sequence), replacing what the file says; the pixels are transposed to
@@ -174,8 +176,8 @@ def convert(
 
     Returns
     -------
-    Image or Collection
-        The written image (a collection for ``series="all"``).
+    Image, Collection or Plate
+        The written image (a collection for ``series="all"``, a plate for a plate file).
 
     Raises
     ------
@@ -199,6 +201,16 @@ def convert(
             overwrite=overwrite,
             storage_options=storage_options,
         )
+    if series is None:  # a plate file becomes a plate, anything else its first series
+        from .ome_plate import convert_plate, plate_layout
+
+        layout = plate_layout(input) if reader in (None, "tiff") else None
+        if layout is not None:
+            return convert_plate(
+                input, output, layout, dims=dims, scale=scale, units=units, levels=levels,
+                reuse_levels=reuse_levels, **write_options,
+            )
+        series = 0
     if isinstance(series, str):
         if series.strip().lower() != "all":
             try:
@@ -213,60 +225,78 @@ def convert(
     if isinstance(series, bool) or not isinstance(series, int) or series < 0:
         raise NgffError(f"series must be a non-negative index or 'all', got {series!r}", rule="series")
     from ..writer import write
-    from .tiff_reader import normalise_unit
 
     source = open_source(input, series=series, dims=dims, reader=reader)
     try:
-        scale_values = _per_axis(scale, source.dims, source.scale, "scale")
-        unit_values = _per_axis(units, source.dims, source.units, "units")
-        if isinstance(unit_values, Mapping):
-            unit_values = {
-                d: normalise_unit(u) if u is not None else None for d, u in unit_values.items()
-            }
-        elif isinstance(unit_values, Sequence) and not isinstance(unit_values, str):
-            unit_values = [normalise_unit(u) if u is not None else None for u in unit_values]
-        options: dict[str, Any] = {
-            **source.write_options,
-            "dims": source.dims,
-            "scale": scale_values,
-            "units": unit_values,
-            "name": write_options.pop("name", source.name),
-        }
-        if source.translation and "translation" not in write_options:
-            options["translation"] = dict(source.translation)
-        if levels is not None:
-            if write_options.get("scale_factors") is not None:
-                raise NgffError("give levels or scale_factors, not both", rule="levels")
-            from ..chunking import resolve_per_dim
-
-            spacing = [
-                float(v)
-                for v in resolve_per_dim(
-                    scale_values, source.dims, "scale", [1.0] * len(source.dims)
-                )
-            ]
-            write_options["scale_factors"] = level_factors(
-                source.data.shape, source.dims, spacing, levels
-            )
-        entries = _channel_entries(source)
-        if "channels" not in write_options and entries is not None:
-            options["channels"] = entries
-        data: Any = source.data
-        if reuse_levels and source.levels and levels is None and write_options.get("scale_factors") is None:
-            from .reuse import stored_pyramid
-
-            pyramid = stored_pyramid(source)
-            if pyramid is not None:
-                data = pyramid
-                write_options["scale_factors"] = pyramid.scale_factors
+        data, options = write_arguments(
+            source, scale=scale, units=units, levels=levels, reuse_levels=reuse_levels,
+            write_options=write_options,
+        )
         try:
-            return write(data, output, **{**options, **write_options})
+            return write(data, output, **options)
         except NgffError:
             raise
         except OSError as exc:
             raise NgffError(f"cannot read the input: {exc}", location=os.fspath(input)) from exc
     finally:
         source.close()
+
+
+def write_arguments(
+    source: SourceImage,
+    *,
+    scale: Any = None,
+    units: Any = None,
+    levels: int | None = None,
+    reuse_levels: bool = True,
+    write_options: dict[str, Any],
+) -> tuple[Any, dict[str, Any]]:
+    """The pixels and :func:`ngff.write` options of one opened source (its metadata mapped,
+    the caller's overrides and ``write_options`` applied); also used per plate field."""
+    from .tiff_reader import normalise_unit
+
+    write_options = dict(write_options)
+    scale_values = _per_axis(scale, source.dims, source.scale, "scale")
+    unit_values = _per_axis(units, source.dims, source.units, "units")
+    if isinstance(unit_values, Mapping):
+        unit_values = {
+            d: normalise_unit(u) if u is not None else None for d, u in unit_values.items()
+        }
+    elif isinstance(unit_values, Sequence) and not isinstance(unit_values, str):
+        unit_values = [normalise_unit(u) if u is not None else None for u in unit_values]
+    options: dict[str, Any] = {
+        **source.write_options,
+        "dims": source.dims,
+        "scale": scale_values,
+        "units": unit_values,
+        "name": write_options.pop("name", source.name),
+    }
+    if source.translation and "translation" not in write_options:
+        options["translation"] = dict(source.translation)
+    if levels is not None:
+        if write_options.get("scale_factors") is not None:
+            raise NgffError("give levels or scale_factors, not both", rule="levels")
+        from ..chunking import resolve_per_dim
+
+        spacing = [
+            float(v)
+            for v in resolve_per_dim(scale_values, source.dims, "scale", [1.0] * len(source.dims))
+        ]
+        write_options["scale_factors"] = level_factors(
+            source.data.shape, source.dims, spacing, levels
+        )
+    entries = _channel_entries(source)
+    if "channels" not in write_options and entries is not None:
+        options["channels"] = entries
+    data: Any = source.data
+    if reuse_levels and source.levels and levels is None and write_options.get("scale_factors") is None:
+        from .reuse import stored_pyramid
+
+        pyramid = stored_pyramid(source)
+        if pyramid is not None:
+            data = pyramid
+            write_options["scale_factors"] = pyramid.scale_factors
+    return data, {**options, **write_options}
 
 
 def _convert_all(
@@ -335,7 +365,7 @@ def _copy_ome_xml(input: str | os.PathLike[str], target: Any) -> None:
 class _CallableModule(type(os)):  # type: ignore[misc]
     """``ngff.convert`` is this package *and* the function: ``ngff.convert(input, output)``."""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Image | Collection:
+    def __call__(self, *args: Any, **kwargs: Any) -> Image | Collection | Plate:
         return convert(*args, **kwargs)
 
 
