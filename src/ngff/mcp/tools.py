@@ -392,7 +392,8 @@ def convert(
     if image is None:
         from ..convert import convert as run_convert
 
-        written = run_convert(source, target, levels=levels, **options)
+        # series=0: this tool reports one image (a plate file's default would be a plate)
+        written = run_convert(source, target, series=0, levels=levels, **options)
     else:
         from ..writer import write
 
