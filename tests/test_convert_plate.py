@@ -33,8 +33,10 @@ def _plate_xml(acquisitions: int = 2, wells: dict | None = None, rows: int = 2, 
     """A Plate element; the WellSamples are listed in reverse Index order to check the ordering."""
     wells = WELLS if wells is None else wells
     parts = [
-        f'<Plate ID="Plate:0" Name="screen 7" Rows="{rows}" Columns="{columns}" '
-        'RowNamingConvention="letter" ColumnNamingConvention="number">'
+        (
+            f'<Plate ID="Plate:0" Name="screen 7" Rows="{rows}" Columns="{columns}" '
+            'RowNamingConvention="letter" ColumnNamingConvention="number">'
+        )
     ]
     sample = 0
     samples_of_field: dict[int, list[str]] = {0: [], 1: []}
@@ -212,6 +214,25 @@ def test_layout_errors(tmp_path: Path, xml: str, message: str) -> None:
     assert not out.exists() and not list(tmp_path.glob(".p.ome.zarr*"))
 
 
+def test_image_without_pixels_is_refused(tmp_path: Path) -> None:
+    """An Image with no pixel data in the file shifts tifffile's series: refused, not mismatched."""
+    ghost = (
+        '<Image ID="Image:8"><Pixels ID="Pixels:8" DimensionOrder="XYCZT" Type="uint16" SizeX="24" '
+        'SizeY="16" SizeC="1" SizeZ="1" SizeT="1"/></Image>'
+    )
+    source = _plate_tiff(tmp_path, _plate_xml(image_ref="Image:8"))
+    xml = tifffile.tiffcomment(source)
+    tifffile.tiffcomment(source, xml.replace("</OME>", ghost + "</OME>").encode("utf-8"))
+    with pytest.raises(NgffError, match="describes 9 images but the file holds pixels of 8"):
+        ngff.convert(source, tmp_path / "p.ome.zarr")
+
+
+def test_bad_well_index(tmp_path: Path) -> None:
+    xml = _plate_xml().replace('Row="1" Column="1"', 'Row="-1" Column="1"')
+    with pytest.raises(NgffError, match=r"Well Well:2 has Row='-1'.*Well/@Row is a non-negative integer"):
+        ngff.convert(_plate_tiff(tmp_path, xml), tmp_path / "p.ome.zarr")
+
+
 def test_duplicate_well_position(tmp_path: Path) -> None:
     xml = _plate_xml().replace('Row="1" Column="1"', 'Row="0" Column="0"')
     with pytest.raises(NgffError, match=r"both at Row=0 Column=0.*wells MUST be unique") as info:
@@ -243,3 +264,27 @@ def test_cli_convert_plate_then_info(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["convert", str(_plate_tiff(tmp_path, _plate_xml(image_ref="Image:9"), "bad.ome.tif")),
                               str(tmp_path / "bad.ome.zarr")])
     assert bad.exit_code == 2 and "Image:9" in bad.output
+
+
+def test_field_of_no_acquisition_is_refused(tmp_path: Path) -> None:
+    xml = _plate_xml(acquisitions=2).replace('<WellSampleRef ID="WellSample:3"/>', "")
+    with pytest.raises(NgffError, match=r"WellSample:3 of Well Well:1 belongs to none of the plate's 2"):
+        ngff.convert(_plate_tiff(tmp_path, xml), tmp_path / "p.ome.zarr")
+
+
+def test_parse_other_namespace_without_counts() -> None:
+    from ngff.convert.ome_plate import PlateField, parse_plate_xml
+
+    xml = (
+        '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2013-06">'
+        '<Plate Name="p"><Well Row="2" Column="4"><WellSample Index="7"><ImageRef ID="b"/></WellSample>'
+        '<WellSample Index="3"><ImageRef ID="a"/></WellSample><WellSample Index="5"/></Well></Plate>'
+        '<Image ID="a"/><Image ID="b"/></OME>'
+    )
+    layout = parse_plate_xml(xml, "x.ome.tif")
+    assert layout is not None
+    assert layout.rows == ("A", "B", "C") and layout.columns == ("1", "2", "3", "4", "5")
+    (well,) = layout.wells
+    assert (well.row, well.column) == (2, 4)
+    assert well.fields == (PlateField(0), PlateField(1))  # Index 3 (image a) before Index 7 (image b)
+    assert parse_plate_xml('<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06"><Image ID="a"/></OME>', "y") is None

@@ -29,7 +29,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,8 @@ class PlateLayout:
     wells: tuple[PlateWell, ...]
     acquisitions: tuple[dict[str, Any], ...] = ()
     name: str | None = None
+    #: Number of ``Image`` elements of the OME-XML (series ``i`` is the ``i``-th).
+    image_count: int = 0
 
 
 # --------------------------------------------------------------------------- parsing
@@ -112,7 +114,7 @@ def _index(element: ET.Element, attribute: str, what: str, location: str) -> int
         number = -1
     if number < 0:
         raise NgffError(
-            f"{what} {element.get('ID') or ''} has {attribute}={value!r}, not a non-negative integer".replace("  ", " "),
+            f"{what} {element.get('ID') or '(no ID)'} has {attribute}={value!r}, not a non-negative integer",
             location=location,
             rule=f"OME {what}/@{attribute} is a non-negative integer",
         )
@@ -135,7 +137,7 @@ def _epoch_ms(value: str | None, what: str, location: str) -> int | None:
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
-    # Python < 3.11 parses at most 6 fraction digits; OME writers may give more.
+    # fromisoformat takes at most 6 fraction digits; OME writers may give more.
     text = re.sub(r"(\.\d{6})\d+", r"\1", text)
     try:
         moment = datetime.fromisoformat(text)
@@ -143,7 +145,7 @@ def _epoch_ms(value: str | None, what: str, location: str) -> int | None:
         _log.warning("ngff: %s: PlateAcquisition %s %r is not a date-time; left out", location, what, value)
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     ms = round(moment.timestamp() * 1000)
     if ms < 0:
         _log.warning("ngff: %s: PlateAcquisition %s %r is before 1970; left out", location, what, value)
@@ -280,6 +282,7 @@ def parse_plate_xml(xml: str, location: str) -> PlateLayout | None:
         wells=tuple(sorted(raw_wells, key=lambda w: (w.row, w.column))),
         acquisitions=tuple(acquisitions),
         name=plate.get("Name") or None,
+        image_count=len(series_of),
     )
 
 
@@ -305,21 +308,20 @@ def plate_layout(input: str | os.PathLike[str]) -> PlateLayout | None:
         with tifffile.TiffFile(path) as tif:
             xml = tif.ome_metadata if tif.is_ome else None
             count = len(tif.series)
-    except Exception:  # tifffile missing or a broken TIFF: the ordinary path reports it
+    except Exception:  # noqa: BLE001 - tifffile missing or a broken TIFF: the ordinary path reports it
         return None
     if not xml:
         return None
     layout = parse_plate_xml(xml, str(path))
-    if layout is not None:
-        for well in layout.wells:
-            for f in well.fields:
-                if f.series >= count:
-                    raise NgffError(
-                        f"the well at row {layout.rows[well.row]}, column {layout.columns[well.column]} "
-                        f"references image {f.series}, but the file has {count} series",
-                        location=str(path),
-                        rule="each WellSample ImageRef MUST name an Image of the file",
-                    )
+    if layout is not None and layout.image_count != count:
+        # tifffile leaves out Images without pixel data here (e.g. files missing from a
+        # multi-file set): which series holds which Image is then unknown.
+        raise NgffError(
+            f"the OME-XML describes {layout.image_count} images but the file holds pixels of "
+            f"{count}, so the plate's images cannot be matched to series (convert one with --series N)",
+            location=str(path),
+            rule="each WellSample ImageRef MUST name an Image of the file",
+        )
     return layout
 
 
