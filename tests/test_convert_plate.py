@@ -288,3 +288,26 @@ def test_parse_other_namespace_without_counts() -> None:
     assert (well.row, well.column) == (2, 4)
     assert well.fields == (PlateField(0), PlateField(1))  # Index 3 (image a) before Index 7 (image b)
     assert parse_plate_xml('<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06"><Image ID="a"/></OME>', "y") is None
+
+
+def test_fields_stream_from_the_file_with_one_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each field reaches the writer as a lazy FileArray of its series (never loaded whole),
+    and the progress callback runs once over the whole plate."""
+    import ngff.hcs
+    from ngff.convert.source import FileArray
+
+    handed: list[tuple[str, str, int]] = []
+    real = ngff.hcs.write_well_image
+
+    def spy(plate_location, row, column, field, data, **options):
+        assert isinstance(data, FileArray)
+        handed.append((row, column, data.series))
+        return real(plate_location, row, column, field, data, **options)
+
+    monkeypatch.setattr(ngff.hcs, "write_well_image", spy)
+    calls: list[tuple[int, int]] = []
+    ngff.convert(_plate_tiff(tmp_path, _plate_xml()), tmp_path / "p.ome.zarr", progress=lambda d, t: calls.append((d, t)))
+    assert sorted(handed) == sorted((r, c, s) for (r, c), series in WELLS.items() for s in series)
+    totals = {t for _, t in calls}
+    assert len(totals) == 1 and calls[-1][0] == calls[-1][1]
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)

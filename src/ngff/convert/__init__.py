@@ -14,7 +14,8 @@ Formats (chosen by content, then extension; see :mod:`ngff.convert.registry`):
 hyperstacks through ``tifffile``; TIFF series given as a glob pattern; PNG, JPEG, BMP,
 GIF through ``imageio``; vendor formats (ND2, CZI, LIF, ...) through ``bioio`` and its
 plugins.  ``series="all"`` writes every series of a file as a bioformats2raw-layout
-collection.
+collection; an OME-TIFF whose OME-XML describes a plate becomes an HCS plate by default
+(:mod:`ngff.convert.ome_plate`).
 """
 
 from __future__ import annotations
