@@ -311,3 +311,21 @@ def test_fields_stream_from_the_file_with_one_progress(tmp_path: Path, monkeypat
     totals = {t for _, t in calls}
     assert len(totals) == 1 and calls[-1][0] == calls[-1][1]
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_pyramidal_fields_keep_their_stored_levels(tmp_path: Path) -> None:
+    path = tmp_path / "pyr.ome.tif"
+    rng = np.random.default_rng(0)
+    data = [rng.integers(1, 999, (2, 32, 48), dtype=np.uint16) for _ in range(N_SERIES)]
+    with tifffile.TiffWriter(path, ome=True) as tw:
+        for s in range(N_SERIES):
+            tw.write(data[s], subifds=1, metadata={"axes": "CYX", "PhysicalSizeX": 0.5, "PhysicalSizeY": 0.5})
+            tw.write(data[s][:, ::2, ::2], subfiletype=1)  # a stored level no downsampler would make
+    xml = tifffile.tiffcomment(path)
+    at = xml.index("<Image ")
+    tifffile.tiffcomment(path, (xml[:at] + _plate_xml() + xml[at:]).encode("utf-8"))
+    plate = ngff.convert(path, tmp_path / "p.ome.zarr")
+    image = plate.well(0, 2).fields[1]  # A/3 field 1 is series 3
+    assert [tuple(level.shape) for level in image.levels] == [(2, 32, 48), (2, 16, 24)]
+    np.testing.assert_array_equal(np.asarray(image.levels[1]), data[3][:, ::2, ::2])
+    assert image.scales[1][1:] == (1.0, 1.0)
