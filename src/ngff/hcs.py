@@ -52,6 +52,7 @@ from .model import (
 )
 from .spec import OME_KEYS, Spec, detect_version, get_spec
 from .store import NodeDocument, OutputDirectory, Store, join, open_store
+from .hcs_ozx import plate_edit  # adding many fields to an .ozx plate with one rewrite
 
 if TYPE_CHECKING:
     import dask.array
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
 __all__ = [
     "write_plate",
     "write_well_image",
+    "plate_edit",
     "plate_mosaic",
     "PlateMosaic",
     "well_position",
@@ -256,7 +258,8 @@ def write_plate(
     Parameters
     ----------
     location
-        Destination directory (e.g. ``"plate.ome.zarr"``).
+        Destination directory (e.g. ``"plate.ome.zarr"``), or an RFC-9 ``.ozx`` archive
+        (0.5 only; written as a directory beside it, then packed).
     rows, columns
         Every row and column of the physical plate: names, or counts (16 rows become
         ``A`` … ``P``, 24 columns ``1`` … ``24``).
@@ -286,9 +289,15 @@ def write_plate(
     NgffError
         For invalid names, wells or acquisitions; nothing is written then.
     """
+    from .hcs_ozx import is_plate_archive, write_plate_ozx
     from .reader import read
     from .writer import _spec_for
 
+    if is_plate_archive(location, new=True):  # RFC-9 archive: written as a directory, then packed
+        return write_plate_ozx(
+            location, write_plate, rows=rows, columns=columns, wells=wells, acquisitions=acquisitions,
+            name=name, field_count=field_count, version=version, overwrite=overwrite,
+        )
     where = os.fspath(location)
     spec = _spec_for(version)
     row_list, column_list = row_names(rows), column_names(columns)
@@ -348,7 +357,11 @@ def write_well_image(
     Parameters
     ----------
     plate_location
-        A plate written by :func:`write_plate` (or by another tool, 0.4 or 0.5).
+        A plate written by :func:`write_plate` (or by another tool, 0.4 or 0.5), a
+        directory or an ``.ozx`` archive.  An archive is extracted, changed and repacked
+        in one rename (arrays sharded by default), so each call rewrites it whole: to
+        add many fields, use :func:`ngff.hcs.plate_edit` (one rewrite) or write a
+        directory plate and ``ngff ozx pack`` it.
     row, column
         Names or 0-based indices of the well.
     field
@@ -376,9 +389,15 @@ def write_well_image(
         For an unknown row or column, a bad field path, a missing acquisition, or a
         version other than the plate's; the plate is left unchanged then.
     """
+    from .hcs_ozx import is_plate_archive, write_well_image_ozx
     from .reader import read_group
     from .writer import write
 
+    if is_plate_archive(plate_location):  # .ozx: extracted, written, repacked (whole archive rewritten)
+        return write_well_image_ozx(
+            plate_location, write_well_image, row, column, field, data,
+            acquisition=acquisition, overwrite=overwrite, **write_options,
+        )
     store = open_store(plate_location)
     if store.root is None:
         raise StoreError("wells can only be added to a local directory store", location=store.location)
