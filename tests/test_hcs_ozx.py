@@ -88,6 +88,12 @@ def test_04_and_existing_archives_are_refused(tmp_path):
         _plate(path)
     ngff.write_plate(path, rows=2, columns=2, wells=["B/2"], overwrite=True)
     assert [w.path for w in ngff.read(path).metadata.wells] == ["B/2"]
+    image = tmp_path / "image.ozx"  # an image archive is not a plate: refused, left as it was
+    ngff.write(_field(1), image)
+    before = image.read_bytes()
+    with pytest.raises(NgffError, match="not a plate"):
+        _add(image, "1", 0, seed=1)
+    assert image.read_bytes() == before
 
 
 def test_bad_plate_input_names_the_archive_and_writes_nothing(tmp_path):
@@ -156,10 +162,9 @@ def test_plate_edit_adds_many_fields_with_one_rewrite(tmp_path, monkeypatch):
         np.testing.assert_array_equal(plate.well("A", column).fields[0].levels[0].compute(), _field(seed))
     _assert_rfc9(path)
 
-    with pytest.raises(RuntimeError):  # a failing batch changes nothing
-        with ngff.hcs.plate_edit(path) as store:
-            ngff.write_well_image(store, "A", "1", 1, _field(6))
-            raise RuntimeError("batch failed")
+    with pytest.raises(RuntimeError), ngff.hcs.plate_edit(path) as store:  # a failing batch changes nothing
+        ngff.write_well_image(store, "A", "1", 1, _field(6))
+        raise RuntimeError("batch failed")
     assert len(packs) == 1
     assert [f.path for f in ngff.read(path).well("A", "1").metadata.images] == ["0"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plate.ozx"]

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import InvalidMetadataError, MissingArrayError, NgffError, StoreError
+from .hcs_ozx import plate_edit  # adding many fields to an .ozx plate with one rewrite
 from .model import (
     Acquisition,
     FieldRef,
@@ -52,7 +53,6 @@ from .model import (
 )
 from .spec import OME_KEYS, Spec, detect_version, get_spec
 from .store import NodeDocument, OutputDirectory, Store, join, open_store
-from .hcs_ozx import plate_edit  # adding many fields to an .ozx plate with one rewrite
 
 if TYPE_CHECKING:
     import dask.array

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import StoreError, UnsupportedVersionError
+from .errors import NgffError, StoreError, UnsupportedVersionError
 
 if TYPE_CHECKING:
     from .locking import StoreLock
@@ -72,9 +72,8 @@ def write_plate_ozx(location: str | os.PathLike[str], write_plate: Callable[...,
             rule="RFC-9 with OME-Zarr 0.5",
         )
     overwrite = bool(options.pop("overwrite", False))
-    with _lock(path), staged(path, overwrite=overwrite) as folder:
-        with _named(folder / "plate.ome.zarr", path):
-            write_plate(folder / "plate.ome.zarr", version="0.5", **options)
+    with _lock(path), staged(path, overwrite=overwrite) as folder, _named(folder / "plate.ome.zarr", path):
+        write_plate(folder / "plate.ome.zarr", version="0.5", **options)
     plate = read(path)
     return plate  # type: ignore[return-value]
 
@@ -85,10 +84,13 @@ def write_well_image_ozx(location: str | os.PathLike[str], write_well_image: Cal
     ``shards`` defaults to ``"auto"`` (RFC-9: sharding SHOULD be used), as in
     :func:`ngff.ozx.write_ozx`; ``shards=False`` writes unsharded arrays.
     """
-    from .reader import read_image
+    from .model import Plate
+    from .reader import read, read_image
     from .store import open_store
 
     path = _local(os.fspath(location))
+    if not isinstance(read(path), Plate):  # refused before extracting the whole archive
+        raise NgffError("not a plate (no plate metadata at this location)", location=str(path))
     shards = options.pop("shards", None)
     options["shards"] = "auto" if shards is None else (None if shards is False else shards)
     with plate_edit(path) as store, _named(store, path):
@@ -100,8 +102,6 @@ def write_well_image_ozx(location: str | os.PathLike[str], write_well_image: Cal
 @contextmanager
 def _named(staging: Path, archive: Path) -> Iterator[None]:
     """Errors about the staging folder name the archive instead (where the user looks)."""
-    from .errors import NgffError
-
     try:
         yield
     except NgffError as exc:
