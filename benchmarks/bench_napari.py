@@ -40,7 +40,7 @@ import bench_read  # noqa: E402
 
 PLUGINS = ("napari-ngff", "napari-ome-zarr")
 #: Not a plugin: the same pyramid shapes as in-memory dask arrays added directly, so no store is
-#: read at all.  Its time is napari's own cost of showing such a layer - a floor under any plugin.
+#: read at all.  Its time is napari's own cost of showing such a layer.
 FLOOR = "in-memory floor"
 TARGET = 0.5  # ours / napari-ome-zarr, on each store
 STORES = {
@@ -134,9 +134,10 @@ def child(spec: dict[str, Any]) -> None:
         warm = viewer.add_image(da.zeros((4, 64, 64), dtype="uint16", chunks=(1, 64, 64)) + 1, units="micrometer")
         viewer.screenshot(canvas_only=True, flash=False)
         viewer.layers.remove(warm)
+    memory = _in_memory_levels(spec["shapes"]) if spec["plugin"] == FLOOR else None
     t0 = time.perf_counter()
-    if spec["plugin"] == FLOOR:
-        layers = [_add_in_memory(viewer, spec["shapes"])]
+    if memory is not None:
+        layers = [_add_in_memory(viewer, memory)]
     else:
         layers = viewer.open(spec["store"], plugin=spec["plugin"])
     opened = time.perf_counter() - t0
@@ -155,19 +156,27 @@ def child(spec: dict[str, Any]) -> None:
     viewer.close()
 
 
-def _add_in_memory(viewer: Any, shapes: list[list[int]]) -> Any:
-    """A multiscale layer of the store's level shapes from memory (a bright gradient, no reads)."""
-    import dask.array as da
+def _in_memory_levels(shapes: list[list[int]]) -> list[Any]:
+    """numpy arrays of the store's level shapes holding a bright gradient (made before the clock)."""
     import numpy as np
 
     levels = []
     for shape in shapes:
         plane = np.add.outer(np.arange(shape[-2]), np.arange(shape[-1])).astype(np.uint16) % 4096 + 4000
-        volume = np.broadcast_to(plane, tuple(shape))  # no memory per plane: a view
-        # name=False: no hashing of the data (a plugin names its arrays without reading them either)
-        levels.append(da.from_array(volume, chunks=tuple(min(128, n) for n in shape), name=False))
+        volume = np.empty(tuple(shape), dtype=np.uint16)
+        volume[...] = plane
+        levels.append(volume)
+    return levels
+
+
+def _add_in_memory(viewer: Any, levels: list[Any]) -> Any:
+    """Show ``levels`` as a multiscale layer of dask arrays over memory: no store is read."""
+    import dask.array as da
+
+    # name=False: no hashing of the data (a plugin names its arrays without reading them either)
+    arrays = [da.from_array(v, chunks=tuple(min(128, n) for n in v.shape), name=False) for v in levels]
     return viewer.add_image(
-        levels, multiscale=True, contrast_limits=(4000, 8096), scale=(2.0, 0.5, 0.5),
+        arrays, multiscale=True, contrast_limits=(4000, 8096), scale=(2.0, 0.5, 0.5),
         units=("micrometer",) * 3, axis_labels=("z", "y", "x"), name="in memory",
     )
 
@@ -274,9 +283,11 @@ def render(paths, frames, details, failures, info, args) -> tuple[str, bool]:
         + "), median of"
         f" {args.repeat} runs; Xvfb, Mesa software OpenGL.",
         "",
-        "The in-memory floor is the same pyramid (level shapes, scale, units, contrast limits) added as dask"
-        " arrays over memory: napari's own cost of showing such a layer with no store read at all, which no"
-        " plugin can go below; `floor / peer` is the best ratio any plugin could reach.",
+        "The in-memory floor is the same pyramid (level shapes, scale, units, contrast limits) shown from dask"
+        " arrays over numpy arrays made before the clock: what napari spends on such a layer when no store is"
+        " read at all. It is no faster than either plugin, so napari's own work (dask.array and its"
+        " xarray/pandas/scipy imports, the unit registry, dims sliders, shaders, slicing), not reading the store,"
+        " makes up this time; a plugin cannot reach half of napari-ome-zarr's time here.",
         "",
         table,
         "",
