@@ -38,7 +38,6 @@ from typer.testing import CliRunner
 
 import ngff
 from ngff.cli import app, write_demo
-from ngff.mcp.server import orientation_available
 from ngff.samples import DEMO_LABEL_COLORS, synthetic_labels
 
 READ_TOOLS = {
@@ -50,7 +49,7 @@ READ_TOOLS = {
     "plate_summary",
     "well_thumbnail",
 }
-WRITE_TOOLS = {"convert"} | ({"set_orientation"} if orientation_available() else set())
+WRITE_TOOLS = {"convert", "set_orientation"}
 
 
 # --------------------------------------------------------------------------- data
@@ -473,9 +472,6 @@ def test_convert_writes_with_progress_notifications(writer: Session, root: Path)
         shutil.rmtree(root / "grey05.ome.zarr", ignore_errors=True)
 
 
-@pytest.mark.skipif(
-    not orientation_available(), reason="ngff.orientation.set_orientation not in this build"
-)
 def test_set_orientation(writer: Session, server: Session, root: Path) -> None:
     target = root / "oriented.ome.zarr"
     shutil.copytree(root / "colour.ome.zarr", target)

@@ -598,25 +598,14 @@ def build_server(sandbox: Sandbox) -> MCPServer:
             call(tools.set_orientation, sandbox, location, orientation, path=path, labels=labels)
         )
 
-    if orientation_available():
-        server.add_tool(
-            set_orientation,
-            annotations=ToolAnnotations(
-                read_only_hint=False,
-                destructive_hint=False,
-                idempotent_hint=True,
-                open_world_hint=False,
-            ),
-        )
+    server.add_tool(
+        set_orientation,
+        annotations=ToolAnnotations(
+            read_only_hint=False,
+            destructive_hint=False,
+            idempotent_hint=True,
+            open_world_hint=False,
+        ),
+    )
     return server
 
-
-def orientation_available() -> bool:
-    """True when this ngff has ``ngff.orientation.set_orientation`` (the RFC-4 writer)."""
-    import importlib
-
-    try:
-        module = importlib.import_module("ngff.orientation")
-    except ImportError:
-        return False
-    return callable(getattr(module, "set_orientation", None))
