@@ -394,6 +394,8 @@ def test_cli_convert_options(tmp_path: Path) -> None:
         # 4 chunks per shard along space axes, clamped to the (x, y-transposed) 4 x 40 x 48 image
         (["--chunks", "16", "--shards", "4", "--dims", "zxy"], (4, 16, 16), (4, 48, 48), "0.5"),
         (["--chunks", "z=1,y=16,x=16", "--shards", "1,2,2"], (1, 16, 16), (1, 32, 32), "0.5"),
+        # the plane-viewing layout: every plane of 48 x 40 fits one chunk, 4 planes deep
+        (["--chunks", "planes", "--shards", "auto"], (4, 48, 40), (4, 48, 40), "0.5"),
     ],
 )
 def test_cli_chunk_forms(tmp_path: Path, args: list[str], chunks, shards, version: str) -> None:

@@ -107,6 +107,11 @@ def test_pyramidal_ome_tiff_levels_are_reused(tmp_path: Path) -> None:
         assert np.unique(image.levels[2].compute()).tolist() == [2]
         assert [s[1:] for s in image.scales] == [(0.5, 0.5), (1.0, 1.0), (2.0, 2.0)]
         _valid(out)
+    # into an archive (its "planes" layout): still copied
+    image = ngff.convert(tmp_path / "p.ome.tif", tmp_path / "p.ozx")
+    assert [lv.shape for lv in image.levels] == [(2, 130, 200), (2, 65, 100), (2, 32, 50)]
+    assert np.unique(image.levels[2].compute()).tolist() == [2]
+    np.testing.assert_array_equal(image.levels[0].compute(), data)
     # asked not to (or asked for other levels): computed by the writer
     image = ngff.convert(tmp_path / "p.ome.tif", tmp_path / "c.zarr", reuse_levels=False, chunks=32)
     assert len(np.unique(image.levels[1].compute())) > 2

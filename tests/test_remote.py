@@ -67,6 +67,36 @@ def test_remote_ozx_open_and_plane_in_a_handful_of_requests(published, server):
     assert server.count - opened <= 3, server.log  # shard index + one read-ahead span of the shard
 
 
+def test_default_ozx_layout_a_plane_per_level_in_a_few_requests(tmp_path):
+    """``ngff.write(data, "x.ozx")`` with no layout options: a plane of any level costs an
+    index read and one or two ranged reads, where cubic shards cost two per shard crossed."""
+    data = np.random.default_rng(8).integers(0, 4000, (32, 512, 512), dtype=np.uint16)  # barely compressible
+    ngff.write(data, tmp_path / "default.ozx")
+    ngff.ozx.pack(ngff.write(data, tmp_path / "cubes.ome.zarr", chunks=64, shards=2).location, tmp_path / "cubes.ozx")
+    counts = {}
+    with RangeServer(tmp_path) as server:
+        for name in ("default.ozx", "cubes.ozx"):
+            server.reset()
+            image = ngff.read(server.url(name))
+            opened = server.count
+            assert opened <= 2, server.log
+            per_level = []
+            for level in image.levels[:3]:
+                before = server.count
+                middle = level.shape[0] // 2
+                factor = data.shape[0] // level.shape[0]
+                plane = level[middle].compute()
+                assert plane.shape == level.shape[1:]
+                if factor == 1:
+                    np.testing.assert_array_equal(plane, data[middle])
+                per_level.append(server.count - before)
+            counts[name] = (opened, per_level)
+    opened, per_level = counts["default.ozx"]
+    assert all(n <= 3 for n in per_level), counts  # shard index + the plane's chunks
+    assert opened + per_level[0] <= 5, counts
+    assert sum(counts["cubes.ozx"][1]) > sum(per_level), counts
+
+
 def test_remote_plane_reads_a_fraction_of_the_archive(published, server, monkeypatch):
     for name, value in (("block_size", 4096), ("readahead", 16384), ("tail_bytes", 8192)):
         monkeypatch.setattr(ngff.remote.settings, name, value)

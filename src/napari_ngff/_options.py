@@ -41,7 +41,8 @@ class ExportOptions:
     version
         ``"0.5"`` (Zarr v3) or ``"0.4"`` (Zarr v2).
     chunks
-        ``None`` (automatic), an int for the space axes, or ``{axis: size}``.
+        ``None`` (automatic), ``"planes"`` (the plane-viewing layout), an int for the
+        space axes, or ``{axis: size}``.
     shards
         ``None`` (no sharding), ``"auto"``, an int (chunks per shard along space axes)
         or ``{axis: chunks}``.  Ignored for 0.4, which cannot shard.
@@ -57,7 +58,7 @@ class ExportOptions:
     """
 
     version: str = "0.5"
-    chunks: int | Mapping[str, int] | None = None
+    chunks: str | int | Mapping[str, int] | None = None
     shards: str | int | Mapping[str, int] | None = None
     codec: str = "blosc-zstd"
     codec_level: int | None = None
@@ -131,8 +132,9 @@ def export_defaults() -> ExportOptions:
 # --------------------------------------------------------------------------- parsing
 
 
-def parse_chunks(text: str, dims: Sequence[str] | None = None) -> int | dict[str, int] | None:
-    """Chunk shape from text: ``""``/``"auto"`` (None), ``"64"`` (space axes) or ``"z,y,x"`` sizes.
+def parse_chunks(text: str, dims: Sequence[str] | None = None) -> str | int | dict[str, int] | None:
+    """Chunk shape from text: ``""``/``"auto"`` (None), ``"planes"`` (the plane-viewing
+    layout of :func:`ngff.write`), ``"64"`` (space axes) or ``"z,y,x"`` sizes.
 
     A comma list gives the sizes of the *last* axes (``"32,256,256"`` → z, y, x), or of
     the axes named ``"z=32,y=256"``.
@@ -145,6 +147,8 @@ def parse_chunks(text: str, dims: Sequence[str] | None = None) -> int | dict[str
     text = text.strip().lower()
     if text in ("", "auto", "none"):
         return None
+    if text == "planes":
+        return "planes"
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if len(parts) == 1 and "=" not in parts[0]:
         return _positive(parts[0], "chunk size")
@@ -183,7 +187,7 @@ def parse_shards(text: str) -> str | int | dict[str, int] | None:
     return _positive(text, "chunks per shard")
 
 
-def format_chunks(chunks: int | Mapping[str, int] | None) -> str:
+def format_chunks(chunks: str | int | Mapping[str, int] | None) -> str:
     """Text form of a chunk option (inverse of :func:`parse_chunks`)."""
     if chunks is None:
         return ""

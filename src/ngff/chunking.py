@@ -4,6 +4,14 @@ Default chunk rule: 1 along time, channel and custom axes; along space axes 128 
 3-D images and 512 for 2-D images (256 KiB-4 MiB chunks for 8- and 16-bit data: large
 enough for fast codecs, small enough for interactive viewing), clamped to the shape.
 
+The ``"planes"`` layout (``chunks="planes"``, the default of ``.ozx`` archives) is made
+for viewing planes, over a network above all: chunks 256 wide in y and x (512 for 2-D
+images) and at most 16 planes deep, shards one chunk deep that cover a whole plane when
+that fits the write region's budget.  One plane then lies in one shard per level, so a
+remote reader needs one index read and one or two ranged reads for it; every level's
+chunks are as many level-0 planes deep (a level halved in z has chunks half as deep), so
+one pass of the region writer still writes the whole pyramid.
+
 Default scale factors: each level halves the space axes whose physical spacing is
 not already much coarser than the finest one (so anisotropic z is kept until x and y
 catch up), until the level fits in one chunk.
@@ -11,14 +19,29 @@ catch up), until the level fits in one chunk.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .errors import NgffError
 
-__all__ = ["resolve_chunks", "resolve_per_dim", "default_scale_factors", "resolve_scale_factors"]
+__all__ = [
+    "PLANES",
+    "default_scale_factors",
+    "plane_chunks",
+    "plane_level_chunks",
+    "plane_shards",
+    "resolve_chunks",
+    "resolve_per_dim",
+    "resolve_scale_factors",
+]
 
 _SPACE_CHUNK = {1: 1024, 2: 512, 3: 128}
+
+#: name of the plane-viewing layout (``chunks="planes"``)
+PLANES = "planes"
+_PLANE_SIDE = {2: 512, 3: 256}
+_PLANE_DEPTH = 16
 
 
 def resolve_per_dim(
@@ -126,3 +149,69 @@ def resolve_scale_factors(
         levels.append(factors)
         previous = factors
     return levels
+
+
+def _plane_axes(types: Sequence[str | None]) -> tuple[list[int], list[int]]:
+    """(depth axes, plane axes): the last two space axes form the plane (y, x)."""
+    space = [i for i, t in enumerate(types) if t == "space"]
+    return space[:-2], space[-2:]
+
+
+def plane_chunks(shape: Sequence[int], types: Sequence[str | None], itemsize: int, budget: int) -> tuple[int, ...]:
+    """Level-0 chunks of the ``"planes"`` layout (see module docs).
+
+    The depth (z) is the largest power of two up to 16 for which that many whole planes
+    fit ``budget`` bytes, so that a shard one chunk deep can cover the plane.
+    """
+    depth_axes, plane_axes = _plane_axes(types)
+    side = _PLANE_SIDE.get(len(depth_axes) + len(plane_axes), 256)
+    out = [1] * len(shape)
+    for i in plane_axes:
+        out[i] = max(1, min(side, shape[i]))
+    plane_bytes = itemsize * math.prod(shape[i] for i in plane_axes)
+    depth = _PLANE_DEPTH
+    while depth > 1 and depth * plane_bytes > budget:
+        depth //= 2
+    for i in depth_axes:
+        out[i] = max(1, min(depth, shape[i]))
+    return tuple(out)
+
+
+def plane_level_chunks(
+    chunks0: Sequence[int], shapes: Sequence[Sequence[int]], factors: Sequence[Sequence[int]], types: Sequence[str | None]
+) -> list[tuple[int, ...]]:
+    """Per-level chunks of the ``"planes"`` layout: each level's chunks span the same
+    level-0 planes as level 0's (z depth divided by the level's z factor), and keep
+    level 0's width in y and x; clamped to every level's shape."""
+    depth_axes, plane_axes = _plane_axes(types)
+    levels = []
+    for shape, f in zip(shapes, factors):
+        chunk = []
+        for i, (c, n) in enumerate(zip(chunks0, shape)):
+            if i in depth_axes:
+                c = max(1, c // f[i])
+            chunk.append(max(1, min(c, max(n, 1))))
+        levels.append(tuple(chunk))
+    return levels
+
+
+def plane_shards(
+    chunks0: Sequence[int], shape: Sequence[int], types: Sequence[str | None], itemsize: int, budget: int
+) -> tuple[int, ...]:
+    """Level-0 shard shape (in pixels) of the ``"planes"`` layout.
+
+    One chunk along every axis but the plane's; along y and x as many chunks as cover
+    the plane, halved (the wider first) until the shard fits ``budget`` bytes.
+    """
+    _, plane_axes = _plane_axes(types)
+    counts = [1] * len(shape)
+    for i in plane_axes:
+        counts[i] = -(-shape[i] // chunks0[i])
+
+    def nbytes() -> int:
+        return itemsize * math.prod(c * k for c, k in zip(chunks0, counts))
+
+    while nbytes() > budget and any(counts[i] > 1 for i in plane_axes):
+        widest = max((i for i in plane_axes if counts[i] > 1), key=lambda i: counts[i] * chunks0[i])
+        counts[widest] = -(-counts[widest] // 2)
+    return tuple(c * k for c, k in zip(chunks0, counts))

@@ -484,7 +484,10 @@ def convert(
         str | None,
         typer.Option(
             "--chunks",
-            help="Chunk shape: 64 (every space axis), z=32,y=256,x=256 or one size per axis (1,32,256,256).",
+            help=(
+                "Chunk shape: 64 (every space axis), z=32,y=256,x=256, one size per axis (1,32,256,256), "
+                "or planes (made for viewing planes remotely; the default for .ozx outputs)."
+            ),
         ),
     ] = None,
     shards: Annotated[
@@ -589,7 +592,7 @@ def convert(
         _fail(f"{output}: the destination exists; pass --overwrite to replace it")
     options: dict[str, Any] = {"version": version, "overwrite": overwrite}
     if chunks is not None:
-        options["chunks"] = _per_axis_option(chunks, "--chunks", _positive_int)
+        options["chunks"] = "planes" if chunks.strip().lower() == "planes" else _per_axis_option(chunks, "--chunks", _positive_int)
     if shards is not None:
         options["shards"] = (
             "auto"

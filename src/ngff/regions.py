@@ -91,12 +91,20 @@ def _round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
 
 
-def _grow(unit: Sequence[int], limit: Sequence[int], growable: Sequence[bool], itemsize: int, budget: int) -> list[int]:
-    """Double a region along growable axes (smallest first) while it fits the budget."""
+def _grow(
+    unit: Sequence[int],
+    limit: Sequence[int],
+    growable: Sequence[bool],
+    itemsize: int,
+    budget: int,
+    first: Sequence[int] = (),
+) -> list[int]:
+    """Double a region along growable axes (``first`` ones, then the smallest) while it
+    fits the budget."""
     region = [min(u, n) if n else u for u, n in zip(unit, limit)]
     while True:
         candidates = [d for d in range(len(region)) if growable[d] and region[d] < limit[d]]
-        candidates.sort(key=lambda d: region[d])
+        candidates.sort(key=lambda d: (d not in first, region[d]))
         for d in candidates:
             trial = list(region)
             trial[d] = min(region[d] * 2, limit[d]) if region[d] * 2 < limit[d] else limit[d]
@@ -117,6 +125,7 @@ def plan_passes(
     shard0: tuple[int, ...] | None,
     growable: Sequence[bool],
     budget: int | None = None,
+    grow_first: Sequence[int] = (),
 ) -> list[PassPlan]:
     """Split the pyramid into passes and fix every level's shard shape.
 
@@ -134,6 +143,9 @@ def plan_passes(
         Axes along which a region may extend beyond one unit (the space axes).
     budget
         Uncompressed bytes of one region (default :data:`DEFAULT_REGION_BYTES`).
+    grow_first
+        Axes a region grows along before the others (the plane's, for the ``"planes"``
+        layout, so that lower levels' shards cover whole planes too).
     """
     budget = DEFAULT_REGION_BYTES if budget is None else budget
     passes: list[PassPlan] = []
@@ -148,7 +160,7 @@ def plan_passes(
             unit = list(shard0)
         else:
             unit = [c * s for c, s in zip(first.chunks, step)]
-        region = tuple(_grow(unit, src_shape, growable, itemsize, budget))
+        region = tuple(_grow(unit, src_shape, growable, itemsize, budget, grow_first))
         included = []
         for k in remaining:
             level = levels[k]

@@ -16,7 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from .chunking import default_scale_factors, resolve_chunks, resolve_per_dim, resolve_scale_factors
+from .chunking import (
+    PLANES,
+    default_scale_factors,
+    plane_chunks,
+    plane_level_chunks,
+    plane_shards,
+    resolve_chunks,
+    resolve_per_dim,
+    resolve_scale_factors,
+)
 from .codecs import parse_codec
 from .errors import InvalidMetadataError, NgffError, StoreError, UnsupportedVersionError
 from .model import (
@@ -34,7 +43,7 @@ from .model import (
     Window,
 )
 from .pyramid import METHODS, default_method
-from .regions import LevelPlan, plan_passes, run_passes
+from .regions import DEFAULT_REGION_BYTES, LevelPlan, plan_passes, run_passes
 from .spec import WRITABLE_VERSIONS, Spec, get_spec
 from .store import OutputDirectory, enable_fast_codecs, join, put_json
 
@@ -140,11 +149,17 @@ def _level_plans(
     spacing: Sequence[float],
     chunks: Any,
     scale_factors: Any,
+    itemsize: int = 1,
 ) -> list[LevelPlan]:
     dims = tuple(a.name for a in axes)
     types = [a.type for a in axes]
     per_level_chunks = None
-    if isinstance(chunks, list) and chunks and all(isinstance(c, (Sequence, Mapping)) for c in chunks):
+    planes = chunks == PLANES
+    if planes:
+        chunks0 = plane_chunks(shape, types, itemsize, DEFAULT_REGION_BYTES)
+    elif isinstance(chunks, str):
+        raise NgffError(f"chunks {chunks!r} is not a layout; the named layout is {PLANES!r}", rule="chunks")
+    elif isinstance(chunks, list) and chunks and all(isinstance(c, (Sequence, Mapping)) for c in chunks):
         per_level_chunks = chunks
         chunks0 = resolve_chunks(chunks[0], shape, dims, types)
     else:
@@ -158,17 +173,31 @@ def _level_plans(
         raise NgffError(
             f"chunks lists {len(per_level_chunks)} levels but the pyramid has {len(all_factors)}", rule="chunks"
         )
-    plans = []
-    for k, f in enumerate(all_factors):
-        level_shape = tuple(n // q for n, q in zip(shape, f))
-        spec_k = per_level_chunks[k] if per_level_chunks is not None else chunks
-        plans.append(LevelPlan(shape=level_shape, factors=f, chunks=resolve_chunks(spec_k, level_shape, dims, types)))
-    return plans
+    shapes = [tuple(n // q for n, q in zip(shape, f)) for f in all_factors]
+    if planes:
+        level_chunks = plane_level_chunks(chunks0, shapes, all_factors, types)
+    else:
+        level_chunks = [
+            resolve_chunks(per_level_chunks[k] if per_level_chunks is not None else chunks, level_shape, dims, types)
+            for k, level_shape in enumerate(shapes)
+        ]
+    return [
+        LevelPlan(shape=level_shape, factors=f, chunks=level_chunk)
+        for level_shape, f, level_chunk in zip(shapes, all_factors, level_chunks)
+    ]
 
 
-def _shard0(shards: Any, plan0: LevelPlan, axes: tuple[Axis, ...]) -> tuple[int, ...] | None:
-    """Level-0 shard shape from a chunks-per-shard request (None: automatic)."""
+def _shard0(
+    shards: Any, plan0: LevelPlan, axes: tuple[Axis, ...], *, planes: bool = False, itemsize: int = 1
+) -> tuple[int, ...] | None:
+    """Level-0 shard shape from a chunks-per-shard request (None: automatic).
+
+    ``"auto"`` with the ``"planes"`` layout gives shards that cover whole planes.
+    """
     if shards == "auto":
+        if planes:
+            types = [a.type for a in axes]
+            return plane_shards(plan0.chunks, plan0.shape, types, itemsize, DEFAULT_REGION_BYTES)
         return None
     dims = tuple(a.name for a in axes)
     if isinstance(shards, int) and not isinstance(shards, bool):
@@ -375,12 +404,15 @@ def _write_image_group(
     if image_label is not None and inp.dtype.kind not in "iu":
         raise NgffError(f"label images must have an integer dtype, got {inp.dtype}", rule="labels MUST be integers")
     spacing = [float(s) for s in scale]
-    plans = _level_plans(inp.shape, axes, spacing, chunks, scale_factors)
     dtype = inp.dtype.newbyteorder("=") if inp.dtype.byteorder not in ("=", "|") else inp.dtype
+    plans = _level_plans(inp.shape, axes, spacing, chunks, scale_factors, itemsize=dtype.itemsize)
     sharded = shards is not None
-    shard0 = _shard0(shards, plans[0], axes) if sharded else None
+    shard0 = _shard0(shards, plans[0], axes, planes=chunks == PLANES, itemsize=dtype.itemsize) if sharded else None
     growable = [a.type == "space" for a in axes]
-    passes = plan_passes(plans, itemsize=dtype.itemsize, sharded=sharded, shard0=shard0, growable=growable)
+    plane_axes = [i for i, a in enumerate(axes) if a.type == "space"][-2:] if chunks == PLANES else []
+    passes = plan_passes(
+        plans, itemsize=dtype.itemsize, sharded=sharded, shard0=shard0, growable=growable, grow_first=plane_axes
+    )
     enable_fast_codecs()
     if backend == "zarr":
         _create_arrays(target_root, group_path, plans, axes, dtype, spec, codec)
@@ -466,7 +498,9 @@ def write(
         ``"0.5"`` (Zarr v3) or ``"0.4"`` (Zarr v2 with nested keys).
     chunks
         Chunk shape: an int for the space axes, a per-axis tuple or mapping, or a list
-        of those (one per level).  Default: see :mod:`ngff.chunking`.
+        of those (one per level); or ``"planes"``, the layout made for viewing planes
+        remotely (with ``shards="auto"``, shards covering whole planes; the default of
+        ``.ozx`` archives).  Default: see :mod:`ngff.chunking`.
     shards
         0.5 only: chunks per shard of level 0 (int, tuple or mapping) or ``"auto"``
         (sized to the write region).  Lower levels get shards covering the same level-0

@@ -87,6 +87,12 @@ def test_save_to_ozx(viewer, stores, tmp_path, monkeypatch):
     np.testing.assert_array_equal(saved.levels[0].compute(), source.levels[0].compute())
     assert [c.label for c in saved.channels] == ["DAPI", "GFP"]
     np.testing.assert_array_equal(saved.labels["nuclei"].levels[0].compute(), source.labels["nuclei"].levels[0].compute())
+    from ngff.summary import array_layout
+
+    layout = array_layout(ngff.ozx.open_store(out).node(saved.level_paths[0]))  # the archives' "planes" default
+    height, width = saved.levels[0].shape[-2:]
+    assert layout["shards"][-3] == layout["chunks"][-3], layout  # one chunk deep
+    assert layout["shards"][-2] >= height and layout["shards"][-1] >= width, layout  # a whole plane
     monkeypatch.setattr("napari_ngff._writer.export_defaults", lambda: ExportOptions(version="0.4"))
     with pytest.raises(Exception, match="0.5"):  # RFC-9 archives hold 0.5 only
         viewer.layers.save(str(tmp_path / "old.ozx"), plugin=PLUGIN)

@@ -200,6 +200,7 @@ def test_settings_failure_falls_back_to_the_manifest(monkeypatch):
         ("32,256,256", None, {"z": 32, "y": 256, "x": 256}),
         ("256,256", ("c", "z", "y", "x"), {"y": 256, "x": 256}),
         ("z=8, x=64", None, {"z": 8, "x": 64}),
+        (" Planes ", None, "planes"),
     ],
 )
 def test_parse_chunks(text, dims, expected):

@@ -87,7 +87,10 @@ class ExportWidget(Container):
         self.source_file.tooltip = "convert this file (TIFF, OME-TIFF, PNG, ...) straight from disk instead of layers; empty: export the layers"
         self.version = ComboBox(label="Version", choices=["0.5", "0.4"], value=options.version)
         self.chunks = LineEdit(label="Chunks", value=format_chunks(options.chunks))
-        self.chunks.tooltip = "empty: automatic; 128: space axes; 32,256,256: the last axes (z,y,x)"
+        self.chunks.tooltip = (
+            "empty: automatic (.ozx: planes); planes: made for viewing planes remotely; "
+            "128: space axes; 32,256,256: the last axes (z,y,x)"
+        )
         self.shards = LineEdit(label="Shards", value=format_shards(options.shards))
         self.shards.tooltip = "none, auto, or chunks per shard along space axes (e.g. 4); 0.5 only"
         self.codec = ComboBox(label="Codec", choices=list(_CODECS), value=options.codec)

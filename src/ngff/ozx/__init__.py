@@ -145,7 +145,10 @@ def write_ozx(data: Any, location: str | os.PathLike[str], **options: Any) -> An
     The pyramid is written as a directory store in a hidden folder beside the archive,
     then packed (:func:`pack`) and moved into place; the folder is removed afterwards.
     ``shards=None`` means ``"auto"`` here (RFC-9: sharding SHOULD be used); pass
-    ``shards=False`` for unsharded arrays.
+    ``shards=False`` for unsharded arrays.  Without ``chunks`` the archive gets the
+    ``"planes"`` layout (:mod:`ngff.chunking`): archives are made to be shared and
+    served, and a plane of this layout costs a remote reader a couple of requests per
+    level, where 128-cubed chunks in cubic shards cost two per shard the plane crosses.
     """
     from pathlib import Path
 
@@ -162,6 +165,8 @@ def write_ozx(data: Any, location: str | os.PathLike[str], **options: Any) -> An
         )
     shards = options.pop("shards", None)
     shards = "auto" if shards is None else (None if shards is False else shards)
+    if options.get("chunks") is None:
+        options["chunks"] = "planes"
     overwrite = bool(options.pop("overwrite", False))
     if "://" in os.fspath(location):
         raise StoreError("writing archives to URLs is not supported; write locally and upload", location=os.fspath(location))
