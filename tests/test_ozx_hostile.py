@@ -19,7 +19,7 @@ import pytest
 
 import ngff
 import ngff.ozx
-from ngff.errors import NgffError
+from ngff.errors import ArchiveWarning, NgffError
 
 ROOT = json.dumps(
     {"zarr_format": 3, "node_type": "group", "attributes": {"ome": {"version": "0.5", "multiscales": []}}}
@@ -168,6 +168,11 @@ def test_non_json_comment_is_tolerated_but_reported(sandbox):
     opened = ngff.ozx.open_archive(archive)
     assert opened.version is None and not opened.json_first
     assert any("not UTF-8 JSON" in p for p in opened.problems)
+    # reading goes on (RFC-9 makes the comment a SHOULD) with a warning naming the archive and the rule
+    with pytest.warns(ArchiveWarning, match=r"comment\.ozx: the archive comment is not UTF-8 JSON \(RFC-9 SHOULD\)"):
+        ngff.ozx.open_store(archive)
+    report = ngff.validate(archive, strict=True)  # an error under strict validation
+    assert not report.ok and any(p.rule == "rfc9.comment" for p in report.problems), report.problems
 
 
 @pytest.mark.parametrize("cut", [0.25, 0.5, 0.9, 0.99])

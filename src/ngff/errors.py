@@ -67,5 +67,10 @@ class StoreLockedError(StoreError):
     """Another process is writing to the store (its lock file is held)."""
 
 
+class ArchiveWarning(UserWarning):
+    """An ``.ozx`` archive read in spite of a departure from RFC-9 (e.g. a comment that
+    is not JSON): the archive is usable, but its maker did not follow the RFC."""
+
+
 class OrientationWarning(UserWarning):
     """RFC-4 orientation read in a tolerated but non-standard form (legacy key, proposed term)."""

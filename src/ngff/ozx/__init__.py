@@ -131,6 +131,13 @@ def open_store(location: str | os.PathLike[str]) -> Store:
     if problem is not None:
         archive.close()
         raise NotOmeZarrError(problem, location=text, rule="RFC-9: archive root = OME-Zarr root")
+    for note in archive.problems:
+        if note.startswith("the archive comment"):  # present but unusable: say so, read on (RFC-9 SHOULD)
+            import warnings
+
+            from ..errors import ArchiveWarning
+
+            warnings.warn(f"{text}: {note}", ArchiveWarning, stacklevel=3)
     remote = "://" in text and not text.startswith("file://")
     archive.prefetch_metadata()
     store = Store(text, ArchiveStore(archive, threaded=remote))
