@@ -18,12 +18,6 @@ warnings.filterwarnings("ignore")  # keep backend deprecation toasts out of the 
 
 import napari  # noqa: E402
 
-try:  # napari 0.9 toasts its PyQt5 deprecation on the first window shown; keep it out of the pictures
-    import napari._qt.qt_main_window as _qt_main_window
-
-    _qt_main_window.SHOW_QT_WARNING = False
-except (ImportError, AttributeError):
-    pass
 import numpy as np  # noqa: E402
 
 import ngff  # noqa: E402

@@ -80,7 +80,7 @@ def test_read_is_reachable_and_loads_the_reader_on_demand():
             "same": read is real_read,
             "callable": callable(read),
             "in_dir": "read" in dir(ngff),
-            "gui": sorted(m for m in sys.modules if m.split(".")[0] in ("napari", "qtpy", "PyQt5", "vispy")),
+            "gui": sorted(m for m in sys.modules if m.split(".")[0] in ("napari", "qtpy", "PyQt5", "PyQt6", "vispy")),
         }))
         """
     )

@@ -21,12 +21,8 @@ if importlib.util.find_spec("napari") is None or importlib.util.find_spec("napar
     collect_ignore_glob = ["test_*.py"]
 
 
-#: napari's own noise under PyQt5, not ours.
-_IGNORED = (
-    "ignore:System theme detection requires a Qt6 backend:UserWarning",
-    "ignore:`json_encoders` is deprecated:DeprecationWarning",
-    "ignore:napari support for the PyQt5 backend is deprecated",
-)
+#: napari's own noise (its pydantic models), not ours.
+_IGNORED = ("ignore:`json_encoders` is deprecated:DeprecationWarning",)
 
 
 def pytest_collection_modifyitems(config, items):
