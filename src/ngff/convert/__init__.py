@@ -141,8 +141,10 @@ def convert(
     ----------
     input
         The file to convert (``.npy``, TIFF, OME-TIFF, ImageJ TIFF, PNG, JPEG, BMP,
-        GIF, vendor formats through bioio), or a glob pattern of TIFF files holding one
-        plane or time point each (``"planes/z*.tif"``).
+        GIF, vendor formats through bioio), a glob pattern of TIFF files holding one
+        plane or time point each (``"planes/z*.tif"``), or an OME-Zarr image (directory
+        store of any version or ``.ozx``; see :mod:`ngff.convert.omezarr`), written anew
+        with its labels in another layout, codec or version.
     output
         Destination store: a local path, or an fsspec URL (``s3://bucket/image.ome.zarr``;
         staged locally, then uploaded metadata last - see :mod:`ngff.convert.remote`;
@@ -201,6 +203,15 @@ def convert(
             ),
             overwrite=overwrite,
             storage_options=storage_options,
+        )
+    from .omezarr import is_ome_zarr_input
+
+    if reader is None and is_ome_zarr_input(input):  # another layout, codec or version of a store
+        from .omezarr import convert_store
+
+        return convert_store(
+            input, output, series=series, dims=dims, scale=scale, units=units, levels=levels,
+            reuse_levels=reuse_levels, **write_options,
         )
     if series is None:  # a plate file becomes a plate, anything else its first series
         from .ome_plate import convert_plate, plate_layout

@@ -335,7 +335,7 @@ def open_source(
         raise StoreError("no such file", location=str(p))
     if p.is_dir() and reader is None:
         raise NgffError(
-            "a directory; convert reads image files (to copy an OME-Zarr store, use ngff.write)",
+            "a directory without Zarr metadata; convert reads image files and OME-Zarr stores",
             location=str(p),
             rule="input format",
         )
