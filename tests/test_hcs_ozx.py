@@ -168,3 +168,15 @@ def test_plate_edit_adds_many_fields_with_one_rewrite(tmp_path, monkeypatch):
     assert len(packs) == 1
     assert [f.path for f in ngff.read(path).well("A", "1").metadata.images] == ["0"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plate.ozx"]
+
+
+def test_archive_fields_get_the_planes_layout(tmp_path):
+    from ngff.summary import array_layout
+
+    path = tmp_path / "plate.ozx"
+    _plate(path)
+    stack = np.random.default_rng(4).integers(0, 4000, size=(40, 300, 600)).astype("uint16")
+    image = ngff.write_well_image(path, "A", "1", 0, stack, dims="zyx")
+    layout = array_layout(ngff.ozx.open_store(path).node("A/1/0/0"))
+    assert layout["chunks"] == [16, 256, 256] and layout["shards"] == [16, 512, 768]  # one shard per 16 planes
+    np.testing.assert_array_equal(image.levels[0][20].compute(), stack[20])

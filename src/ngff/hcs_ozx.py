@@ -81,8 +81,9 @@ def write_plate_ozx(location: str | os.PathLike[str], write_plate: Callable[...,
 def write_well_image_ozx(location: str | os.PathLike[str], write_well_image: Callable[..., Any], *args: Any, **options: Any) -> Image:
     """``write_well_image(<extracted plate>, *args, **options)``, then the archive repacked.
 
-    ``shards`` defaults to ``"auto"`` (RFC-9: sharding SHOULD be used), as in
-    :func:`ngff.ozx.write_ozx`; ``shards=False`` writes unsharded arrays.
+    ``shards`` defaults to ``"auto"`` (RFC-9: sharding SHOULD be used) and ``chunks`` to
+    the ``"planes"`` layout, as in :func:`ngff.ozx.write_ozx`; ``shards=False`` writes
+    unsharded arrays.
     """
     from .model import Plate
     from .reader import read, read_image
@@ -93,6 +94,8 @@ def write_well_image_ozx(location: str | os.PathLike[str], write_well_image: Cal
         raise NgffError("not a plate (no plate metadata at this location)", location=str(path))
     shards = options.pop("shards", None)
     options["shards"] = "auto" if shards is None else (None if shards is False else shards)
+    if options.get("chunks") is None:
+        options["chunks"] = "planes"
     with plate_edit(path) as store, _named(store, path):
         image = write_well_image(store, *args, **options)
         inner = Path(image.location).absolute().relative_to(store).as_posix()
