@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ngff import Image
 
 __all__ = [
+    "LETTERS_LAYER",
     "ORIENTATION_KEY",
     "PROVENANCE_KEY",
     "LayerData",
@@ -50,6 +51,8 @@ LayerData = tuple[Any, dict[str, Any], str]
 PROVENANCE_KEY = "ngff"
 #: Key of the RFC-4 orientation in ``layer.metadata``: ``{axis name: term}`` (space axes).
 ORIENTATION_KEY = "orientation"
+#: Name of the Orientation widget's canvas letters (a points layer that is not data).
+LETTERS_LAYER = "orientation letters"
 
 #: Elements of the coarsest level read to guess contrast limits when OMERO gives none.
 _RANGE_BUDGET = 4_000_000

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from ._layers import (
+    LETTERS_LAYER,
     PROVENANCE_KEY,
     colormap_hex,
     label_colors_from_colormap,
@@ -455,6 +456,24 @@ def _check_not_source(destinations: Sequence[Path], layers: Sequence[_Layer]) ->
 # --------------------------------------------------------------------------- writing
 
 
+def _refuse_other_layers(layer_data: Sequence[FullLayerData]) -> None:
+    """Layers OME-Zarr cannot hold are an error, except the Orientation widget's letters
+    (drawn on the canvas, not data: *Save All Layers* skips them)."""
+    from ngff import NgffError
+
+    others = [
+        f"{(meta or {}).get('name', '?')!r} ({kind})"
+        for _, meta, kind in layer_data
+        if kind not in ("image", "labels") and (meta or {}).get("name") != LETTERS_LAYER
+    ]
+    if others:
+        raise NgffError(
+            f"OME-Zarr holds image and labels layers, not {', '.join(others)}; "
+            "select the image and labels layers to save",
+            rule="napari layers: image and labels",
+        )
+
+
 def write_layers(
     path: str | os.PathLike[str],
     layer_data: Sequence[FullLayerData],
@@ -492,6 +511,7 @@ def write_layers(
     from ngff import NgffError, StoreError
 
     options = options or export_defaults()
+    _refuse_other_layers(layer_data)
     layers = [_layer(d, m, t) for d, m, t in layer_data if t in ("image", "labels")]
     if not layers:
         raise NgffError("nothing to write: select image or labels layers")

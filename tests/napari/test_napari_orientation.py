@@ -187,3 +187,25 @@ def test_writer_writes_layer_orientation_back(viewer, tmp_path):
     widget.save()
     write_layers(tmp_path / "plane.ome.zarr", [plain.as_layer_data_tuple()])
     assert code_of(ngff.read(tmp_path / "plane.ome.zarr").axes) == "RA"
+
+
+def test_save_all_layers_skips_the_letters(viewer, qtbot, tmp_path):
+    import pytest
+
+    from ngff import NgffError
+
+    target = _store(tmp_path, orientation="RAS")
+    viewer.open(str(target), plugin=PLUGIN)
+    _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, "Orientation")
+    widget.layer.value = viewer.layers[0]
+    _settle(qtbot, widget)
+    assert LETTERS_LAYER in viewer.layers  # drawn for an oriented layer
+    out = tmp_path / "all.ome.zarr"
+    assert viewer.layers.save(str(out), plugin=PLUGIN) == [str(out)]  # every layer, letters included
+    saved = ngff.read(out)
+    assert code_of(saved.axes) == "RAS"
+    np.testing.assert_array_equal(saved.levels[0].compute(), ngff.read(target).levels[0].compute())
+    viewer.add_points([[1, 2, 3]], name="my spots")
+    with pytest.raises(NgffError, match="'my spots' \\(points\\)"):
+        viewer.layers.save(str(tmp_path / "refused.ome.zarr"), plugin=PLUGIN)
+    assert not (tmp_path / "refused.ome.zarr").exists()

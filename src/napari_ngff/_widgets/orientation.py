@@ -41,12 +41,11 @@ from ngff.orientation import (
     side_letters,
 )
 
-from .._layers import ORIENTATION_KEY, PROVENANCE_KEY
+from .._layers import LETTERS_LAYER, ORIENTATION_KEY, PROVENANCE_KEY
 
 __all__ = ["LETTERS_LAYER", "OrientationWidget", "layer_axes"]
 
 #: Name of the layer holding the on-canvas direction letters.
-LETTERS_LAYER = "orientation letters"
 _NONE = "-"
 _MAX_SPACE = 3
 _LETTER_COLOR = "yellow"
