@@ -54,7 +54,7 @@ def test_plane_level_chunks_span_the_same_level0_planes():
     ]
 
 
-def test_planes_layout_written_in_one_pass_with_plane_shards(tmp_path, monkeypatch):
+def test_planes_layout_shards_cover_planes_on_every_level(tmp_path, monkeypatch):
     # a 1 MiB region budget stands in for the 32 MiB default, so a small volume shows the layout
     monkeypatch.setattr(ngff.regions, "DEFAULT_REGION_BYTES", 1 * MIB)
     monkeypatch.setattr(ngff.writer, "DEFAULT_REGION_BYTES", 1 * MIB)
@@ -77,11 +77,14 @@ def test_planes_layout_written_in_one_pass_with_plane_shards(tmp_path, monkeypat
     for k, layout in enumerate(levels):
         level_shape = image.levels[k].shape
         assert layout["shards"][1:] == [-(-n // c) * c for n, c in zip(level_shape[1:], layout["chunks"][1:])], (k, layout)
-        assert layout["shards"][0] == layout["chunks"][0] or layout["shards"][0] >= level_shape[0], (k, layout)
-    # one pass writes every level whose z factor divides the chunk depth (here 1, 2, 4)
+        assert layout["shards"][0] % layout["chunks"][0] == 0, (k, layout)  # whole chunks deep
+    assert levels[1]["shards"][0] == levels[1]["chunks"][0]  # written with level 0: one chunk deep
+    # the first pass writes the levels whose filter context stays small around a 4-plane
+    # slab; the others come from a pass over a written level
     z_factors = [data.shape[0] // level.shape[0] for level in image.levels]
     assert z_factors == [1, 2, 4, 8, 16]
-    assert passes[-1][0].levels == [0, 1, 2]
+    assert passes[-1][0].levels == [0, 1]
+    assert all(p.source_level is not None for p in passes[-1][1:])
     np.testing.assert_array_equal(image.levels[0].compute(), data)
     assert ngff.validate(loc, strict=True).ok
 
@@ -117,3 +120,35 @@ def test_planes_layout_for_labels_and_v04(tmp_path):
     np.testing.assert_array_equal(labels.levels[0].compute(), data)
     np.testing.assert_array_equal(image.levels[0].compute(), data)
     assert ngff.validate(loc).ok
+
+
+def test_thin_regions_leave_deep_levels_to_a_later_pass():
+    """A 16-plane slab would read 15 border planes on each side for 4 halvings; the pass
+    stops where the context passes 1.5x the region, and the next pass reads a written level."""
+    from ngff.model import Axis
+
+    axes = tuple(Axis(n, type="space") for n in "zyx")
+    plans = ngff.writer._level_plans((256, 1024, 1024), axes, [1, 1, 1], "planes", None, itemsize=2)
+    shard0 = ngff.writer._shard0("auto", plans[0], axes, planes=True, itemsize=2)
+    passes = ngff.regions.plan_passes(
+        plans, itemsize=2, sharded=True, shard0=shard0, growable=[True] * 3, grow_first=[1, 2], method="gaussian"
+    )
+    assert [p.levels for p in passes] == [[0, 1, 2], [3, 4]]
+    assert passes[1].source_level == 2
+    for plan in passes:
+        factors = [plans[k].factors for k in plan.levels]
+        ratio = ngff.regions._context_ratio(factors, plan.source_factors, plan.region, plan.source_shape, "gaussian")
+        assert ratio <= ngff.regions.MAX_CONTEXT
+    # without the method (no context limit) one pass takes every level
+    single = ngff.regions.plan_passes(plans, itemsize=2, sharded=True, shard0=shard0, growable=[True] * 3, grow_first=[1, 2])
+    assert [p.levels for p in single] == [[0, 1, 2, 3, 4]]
+
+
+@pytest.mark.parametrize("dtype", ["uint16", "float32"])
+def test_planes_and_cubes_give_the_same_pyramid(tmp_path, dtype):
+    rng = np.random.default_rng(9)
+    data = (rng.random((64, 160, 200)) * 3000).astype(dtype)
+    planes = ngff.write(data, tmp_path / "planes.ome.zarr", chunks="planes", shards="auto", scale_factors=[2, 4, 8])
+    cubes = ngff.write(data, tmp_path / "cubes.ome.zarr", shards="auto", scale_factors=[2, 4, 8])
+    for ours, theirs in zip(planes.levels, cubes.levels, strict=True):
+        np.testing.assert_array_equal(ours.compute(), theirs.compute())

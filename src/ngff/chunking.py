@@ -8,9 +8,11 @@ The ``"planes"`` layout (``chunks="planes"``, the default of ``.ozx`` archives) 
 for viewing planes, over a network above all: chunks 256 wide in y and x (512 for 2-D
 images) and at most 16 planes deep, shards one chunk deep that cover a whole plane when
 that fits the write region's budget.  One plane then lies in one shard per level, so a
-remote reader needs one index read and one or two ranged reads for it; every level's
+remote reader needs one index read and one or two ranged reads for it.  Every level's
 chunks are as many level-0 planes deep (a level halved in z has chunks half as deep), so
-one pass of the region writer still writes the whole pyramid.
+the region writer's first pass writes level 0 and the levels just below it from the same
+slabs; the deepest levels, whose filters would need wide borders around a thin slab, come
+from a later pass over a written level (see :func:`ngff.regions.plan_passes`).
 
 Default scale factors: each level halves the space axes whose physical spacing is
 not already much coarser than the finest one (so anisotropic z is kept until x and y

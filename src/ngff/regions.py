@@ -32,6 +32,10 @@ __all__ = ["LevelPlan", "PassPlan", "plan_passes", "run_passes", "DEFAULT_REGION
 #: Uncompressed bytes of one region (per task); two tasks run at once on two cores.
 #: 32 MiB keeps peak memory low while still producing two levels per pass for 128³ chunks.
 DEFAULT_REGION_BYTES = 32 * 2**20
+#: Most a region may read beyond itself (context for the filters of the levels below),
+#: as a multiple of its size along an axis, before a pass leaves the remaining levels to
+#: another pass (see :func:`plan_passes`).
+MAX_CONTEXT = 1.5
 
 
 @dataclass
@@ -126,6 +130,7 @@ def plan_passes(
     growable: Sequence[bool],
     budget: int | None = None,
     grow_first: Sequence[int] = (),
+    method: str | None = None,
 ) -> list[PassPlan]:
     """Split the pyramid into passes and fix every level's shard shape.
 
@@ -146,6 +151,12 @@ def plan_passes(
     grow_first
         Axes a region grows along before the others (the plane's, for the ``"planes"``
         layout, so that lower levels' shards cover whole planes too).
+    method
+        Downsampling method: when given, a pass stops taking levels once the context
+        (halo) they need would make a region read more than :data:`MAX_CONTEXT` times
+        its own size along an axis it does not span - thin regions (16-plane slabs)
+        then get their lower levels from a later pass over a written level, instead of
+        re-reading and re-filtering wide borders of level 0.
     """
     budget = DEFAULT_REGION_BYTES if budget is None else budget
     passes: list[PassPlan] = []
@@ -171,6 +182,10 @@ def plan_passes(
             )
             if not fits:
                 break
+            if method is not None and included and _context_ratio(
+                [levels[j].factors for j in [*included, k]], src_factors, region, src_shape, method
+            ) > MAX_CONTEXT:
+                break
             if sharded:
                 if k == 0 and shard0 is not None:
                     level.shards = tuple(shard0)
@@ -192,6 +207,25 @@ def plan_passes(
         remaining = remaining[len(included):]
         source = included[-1]
     return passes
+
+
+def _context_ratio(
+    factors: list[tuple[int, ...]], source_factors: tuple[int, ...], region: Sequence[int], shape: Sequence[int], method: str
+) -> float:
+    """Largest ``(region + 2 * halo) / region`` over the axes a region does not span, for a
+    pass writing levels of ``factors`` from a source of ``source_factors``."""
+    from .pyramid import halo
+
+    below = [0] * len(region)
+    previous = list(source_factors)
+    steps = []
+    for f in factors:
+        steps.append([a // b for a, b in zip(f, previous)])
+        previous = list(f)
+    for step in reversed(steps):
+        below = [s * h + halo(method, s) for s, h in zip(step, below)]
+    ratios = [(r + 2 * h) / r for r, h, n in zip(region, below, shape) if r < n and r > 0]
+    return max(ratios, default=1.0)
 
 
 def read_region(source: Any, index: tuple[slice, ...], dtype: np.dtype) -> np.ndarray:

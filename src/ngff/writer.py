@@ -411,7 +411,13 @@ def _write_image_group(
     growable = [a.type == "space" for a in axes]
     plane_axes = [i for i, a in enumerate(axes) if a.type == "space"][-2:] if chunks == PLANES else []
     passes = plan_passes(
-        plans, itemsize=dtype.itemsize, sharded=sharded, shard0=shard0, growable=growable, grow_first=plane_axes
+        plans,
+        itemsize=dtype.itemsize,
+        sharded=sharded,
+        shard0=shard0,
+        growable=growable,
+        grow_first=plane_axes,
+        method=method,
     )
     enable_fast_codecs()
     if backend == "zarr":
