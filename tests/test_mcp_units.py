@@ -296,3 +296,16 @@ def test_default_channels_are_the_active_ones_up_to_eight(tmp_path: Path) -> Non
     assert [c["index"] for c in rendered.channels] == [0, 2, 3, 4, 5, 6, 7, 8]
     chosen = render_plane(ngff.read(tmp_path / "many.ome.zarr"), channels=[1, 9])
     assert [c["label"] for c in chosen.channels] == ["c1", "c9"]
+
+
+def test_convert_of_a_local_store_keeps_labels_and_stored_levels(tmp_path: Path) -> None:
+    rng = np.random.default_rng(11)
+    pixels = rng.integers(0, 200, (8, 64, 96), dtype=np.uint8)
+    ngff.write(pixels, tmp_path / "src.ome.zarr", scale_factors=[2])
+    ngff.write_labels(tmp_path / "src.ome.zarr", "cells", (pixels > 150).astype(np.uint8))
+    sandbox = Sandbox.create([tmp_path], allow_write=True)
+    out = tools.convert(sandbox, "src.ome.zarr", "served.ozx")
+    written, source = ngff.read(out["output"]), ngff.read(tmp_path / "src.ome.zarr")
+    assert written.version == "0.5" and len(written.levels) == 2
+    np.testing.assert_array_equal(written.levels[1].compute(), source.levels[1].compute())  # copied
+    np.testing.assert_array_equal(written.labels["cells"].levels[0].compute(), pixels > 150)

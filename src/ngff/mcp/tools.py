@@ -388,11 +388,14 @@ def convert(
     ):
         if value is not None:
             options[key] = value
+    from ..convert.omezarr import is_ome_zarr_input
+
     image = _open_ome_image(source)
-    if image is None:
+    if image is None or (image.path == "" and is_ome_zarr_input(source)):
         from ..convert import convert as run_convert
 
-        # series=0: this tool reports one image (a plate file's default would be a plate)
+        # series=0: this tool reports one image (a plate file's default would be a plate).
+        # A local OME-Zarr image goes through convert too: its labels and stored levels come along.
         written = run_convert(source, target, series=0, levels=levels, **options)
     else:
         from ..writer import write
