@@ -36,6 +36,7 @@ __all__ = [
     "resolve_chunks",
     "resolve_per_dim",
     "resolve_scale_factors",
+    "split_plane_axes",
 ]
 
 _SPACE_CHUNK = {1: 1024, 2: 512, 3: 128}
@@ -153,7 +154,7 @@ def resolve_scale_factors(
     return levels
 
 
-def _plane_axes(types: Sequence[str | None]) -> tuple[list[int], list[int]]:
+def split_plane_axes(types: Sequence[str | None]) -> tuple[list[int], list[int]]:
     """(depth axes, plane axes): the last two space axes form the plane (y, x)."""
     space = [i for i, t in enumerate(types) if t == "space"]
     return space[:-2], space[-2:]
@@ -165,7 +166,7 @@ def plane_chunks(shape: Sequence[int], types: Sequence[str | None], itemsize: in
     The depth (z) is the largest power of two up to 16 for which that many whole planes
     fit ``budget`` bytes, so that a shard one chunk deep can cover the plane.
     """
-    depth_axes, plane_axes = _plane_axes(types)
+    depth_axes, plane_axes = split_plane_axes(types)
     side = _PLANE_SIDE.get(len(depth_axes) + len(plane_axes), 256)
     out = [1] * len(shape)
     for i in plane_axes:
@@ -185,7 +186,7 @@ def plane_level_chunks(
     """Per-level chunks of the ``"planes"`` layout: each level's chunks span the same
     level-0 planes as level 0's (z depth divided by the level's z factor), and keep
     level 0's width in y and x; clamped to every level's shape."""
-    depth_axes, plane_axes = _plane_axes(types)
+    depth_axes, plane_axes = split_plane_axes(types)
     levels = []
     for shape, f in zip(shapes, factors):
         chunk = []
@@ -205,7 +206,7 @@ def plane_shards(
     One chunk along every axis but the plane's; along y and x as many chunks as cover
     the plane, halved (the wider first) until the shard fits ``budget`` bytes.
     """
-    _, plane_axes = _plane_axes(types)
+    _, plane_axes = split_plane_axes(types)
     counts = [1] * len(shape)
     for i in plane_axes:
         counts[i] = -(-shape[i] // chunks0[i])

@@ -86,16 +86,14 @@ def write_well_image_ozx(location: str | os.PathLike[str], write_well_image: Cal
     unsharded arrays.
     """
     from .model import Plate
+    from .ozx import archive_layout
     from .reader import read, read_image
     from .store import open_store
 
     path = _local(os.fspath(location))
     if not isinstance(read(path), Plate):  # refused before extracting the whole archive
         raise NgffError("not a plate (no plate metadata at this location)", location=str(path))
-    shards = options.pop("shards", None)
-    options["shards"] = "auto" if shards is None else (None if shards is False else shards)
-    if options.get("chunks") is None:
-        options["chunks"] = "planes"
+    options = archive_layout(options)
     with plate_edit(path) as store, _named(store, path):
         image = write_well_image(store, *args, **options)
         inner = Path(image.location).absolute().relative_to(store).as_posix()

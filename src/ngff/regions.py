@@ -209,22 +209,29 @@ def plan_passes(
     return passes
 
 
+def _halos(steps: Sequence[Sequence[int]], method: str) -> tuple[list[list[int]], list[int]]:
+    """Context (halo) per axis that each level of a pass must carry so that the levels
+    below it can be filtered, and what the source must carry; ``steps`` are the factors
+    from each level to the next (from the source to the pass's first level first)."""
+    per_level: list[list[int]] = [[] for _ in steps]
+    below = [0] * len(steps[0]) if steps else []
+    for i in range(len(steps) - 1, -1, -1):  # from the coarsest level of the pass upwards
+        per_level[i] = below
+        below = [s * h + halo(method, s) for s, h in zip(steps[i], below)]
+    return per_level, below
+
+
 def _context_ratio(
     factors: list[tuple[int, ...]], source_factors: tuple[int, ...], region: Sequence[int], shape: Sequence[int], method: str
 ) -> float:
     """Largest ``(region + 2 * halo) / region`` over the axes a region does not span, for a
     pass writing levels of ``factors`` from a source of ``source_factors``."""
-    from .pyramid import halo
-
-    below = [0] * len(region)
-    previous = list(source_factors)
-    steps = []
+    previous, steps = tuple(source_factors), []
     for f in factors:
-        steps.append([a // b for a, b in zip(f, previous)])
-        previous = list(f)
-    for step in reversed(steps):
-        below = [s * h + halo(method, s) for s, h in zip(step, below)]
-    ratios = [(r + 2 * h) / r for r, h, n in zip(region, below, shape) if r < n and r > 0]
+        steps.append(tuple(a // b for a, b in zip(f, previous)))
+        previous = f
+    _, source_halo = _halos(steps, method)
+    ratios = [(r + 2 * h) / r for r, h, n in zip(region, source_halo, shape) if 0 < r < n]
     return max(ratios, default=1.0)
 
 
@@ -284,14 +291,7 @@ def _process_region(
     for level_index in plan.levels:
         steps.append(tuple(f // p for f, p in zip(levels[level_index].factors, prev)))
         prev = levels[level_index].factors
-    # Context (halo) each level must carry so the levels below it can be filtered,
-    # worked out from the coarsest level of the pass upwards.
-    per_level: list[list[int]] = [[0] * len(n_src) for _ in plan.levels]
-    below = [0] * len(n_src)
-    for i in range(len(plan.levels) - 1, -1, -1):
-        per_level[i] = below
-        below = [s * h + halo(method, s) for s, h in zip(steps[i], below)]
-    source_halo = below
+    per_level, source_halo = _halos(steps, method)
 
     # Read the region and its context, clamped to the image: filters mirror at borders.
     lo = [max(s - h, 0) for s, h in zip(start, source_halo)]

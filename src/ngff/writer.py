@@ -25,6 +25,7 @@ from .chunking import (
     resolve_chunks,
     resolve_per_dim,
     resolve_scale_factors,
+    split_plane_axes,
 )
 from .codecs import parse_codec
 from .errors import InvalidMetadataError, NgffError, StoreError, UnsupportedVersionError
@@ -407,16 +408,16 @@ def _write_image_group(
     dtype = inp.dtype.newbyteorder("=") if inp.dtype.byteorder not in ("=", "|") else inp.dtype
     plans = _level_plans(inp.shape, axes, spacing, chunks, scale_factors, itemsize=dtype.itemsize)
     sharded = shards is not None
-    shard0 = _shard0(shards, plans[0], axes, planes=chunks == PLANES, itemsize=dtype.itemsize) if sharded else None
+    planes = chunks == PLANES
+    shard0 = _shard0(shards, plans[0], axes, planes=planes, itemsize=dtype.itemsize) if sharded else None
     growable = [a.type == "space" for a in axes]
-    plane_axes = [i for i, a in enumerate(axes) if a.type == "space"][-2:] if chunks == PLANES else []
     passes = plan_passes(
         plans,
         itemsize=dtype.itemsize,
         sharded=sharded,
         shard0=shard0,
         growable=growable,
-        grow_first=plane_axes,
+        grow_first=split_plane_axes([a.type for a in axes])[1] if planes else (),
         method=method,
     )
     enable_fast_codecs()

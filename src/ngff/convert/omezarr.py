@@ -13,6 +13,7 @@ The input is never modified: the writer refuses to write over the store it reads
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from pathlib import Path
@@ -96,6 +97,7 @@ def convert_store(
         For plates, unknown series, ``dims``, and everything :func:`ngff.write` refuses;
         the input is left untouched.
     """
+    from .. import ozx as ngff_ozx
     from ..reader import read
     from ..writer import write, write_labels
     from . import level_factors
@@ -122,31 +124,26 @@ def convert_store(
     written = write(data, output, **options)
     if not image.labels:
         return written
-    image_factors = _space_factors(written)
-    for name, label in image.labels.items():
-        pixels: Any = label.levels[0]
-        if reuse_levels and levels is None:
-            pyramid = _stored_pyramid(label)
-            wanted = [{d: f for d, f in row.items() if d in label.dims} for row in image_factors]
-            if pyramid is not None and pyramid.scale_factors == wanted:
-                pixels = pyramid  # the label levels match the image's: copied too
-        image_label = label.image_label
-        write_labels(
-            written.location,
-            name,
-            pixels,
-            dims=label.dims,
-            colors=list(image_label.colors) if image_label and image_label.colors else None,
-            properties=list(image_label.properties) if image_label and image_label.properties else None,
-            codec=options.get("codec"),
-        )
-    return read(written.location)
-
-
-def _space_factors(image: Image) -> list[dict[str, int]]:
-    """Per lower level, the factor of each space axis relative to level 0."""
-    base = image.levels[0].shape
-    return [
-        {a.name: max(1, round(base[i] / level.shape[i])) for i, a in enumerate(image.axes) if a.type == "space"}
-        for level in image.levels[1:]
-    ]
+    written_pyramid = _stored_pyramid(written)
+    image_factors = written_pyramid.scale_factors if written_pyramid is not None else []
+    target = written.location
+    # an archive is repacked once for all its label images, not once per label
+    with ngff_ozx.edit(target) if ngff_ozx.is_archive_path(target) else contextlib.nullcontext(target) as store:
+        for name, label in image.labels.items():
+            pixels: Any = label.levels[0]
+            if reuse_levels and levels is None:
+                pyramid = _stored_pyramid(label)
+                wanted = [{d: f for d, f in row.items() if d in label.dims} for row in image_factors]
+                if pyramid is not None and pyramid.scale_factors == wanted:
+                    pixels = pyramid  # the label levels match the image's: copied too
+            image_label = label.image_label
+            write_labels(
+                store,
+                name,
+                pixels,
+                dims=label.dims,
+                colors=list(image_label.colors) if image_label and image_label.colors else None,
+                properties=list(image_label.properties) if image_label and image_label.properties else None,
+                codec=options.get("codec"),
+            )
+    return read(target)

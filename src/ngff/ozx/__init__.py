@@ -28,6 +28,7 @@ __all__ = [
     "Entry",
     "FileSource",
     "archive_comment",
+    "archive_layout",
     "check_archive",
     "check_name",
     "edit",
@@ -146,6 +147,20 @@ def open_store(location: str | os.PathLike[str]) -> Store:
     return store
 
 
+def archive_layout(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with the layout defaults of images written into archives.
+
+    ``shards=None`` becomes ``"auto"`` (RFC-9: sharding SHOULD be used) and ``False``
+    unsharded; without ``chunks``, the ``"planes"`` layout (:mod:`ngff.chunking`).
+    """
+    out = dict(options)
+    shards = out.get("shards")
+    out["shards"] = "auto" if shards is None else (None if shards is False else shards)
+    if out.get("chunks") is None:
+        out["chunks"] = "planes"
+    return out
+
+
 def write_ozx(data: Any, location: str | os.PathLike[str], **options: Any) -> Any:
     """:func:`ngff.write` into an ``.ozx`` archive (0.5 only; sharded unless told otherwise).
 
@@ -170,10 +185,7 @@ def write_ozx(data: Any, location: str | os.PathLike[str], **options: Any) -> An
             location=os.fspath(location),
             rule="RFC-9 with OME-Zarr 0.5",
         )
-    shards = options.pop("shards", None)
-    shards = "auto" if shards is None else (None if shards is False else shards)
-    if options.get("chunks") is None:
-        options["chunks"] = "planes"
+    options = archive_layout(options)
     overwrite = bool(options.pop("overwrite", False))
     if "://" in os.fspath(location):
         raise StoreError("writing archives to URLs is not supported; write locally and upload", location=os.fspath(location))
@@ -189,7 +201,7 @@ def write_ozx(data: Any, location: str | os.PathLike[str], **options: Any) -> An
         name = options.pop("name", None)
         if name is None:
             name = getattr(data, "name", None) or _stem(final)
-        write(data, folder / "store.ome.zarr", version="0.5", shards=shards, name=name, **options)
+        write(data, folder / "store.ome.zarr", version="0.5", name=name, **options)
     return read(final)
 
 
